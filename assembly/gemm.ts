@@ -1,0 +1,114 @@
+// f32 GEMM micro-kernels, WebAssembly SIMD (the 1x1 convolutions, and every other convolution after im2col).
+//
+//   c[i][j] = max(bias[j] + sum_p a[i][p] * w[p][j], vmin)     for i < m, j < n
+//
+// a: m rows of k floats, row stride lda (an NHWC activation map, or im2col rows).
+// w: packed once at load by packGemmWeights (src/pack.ts): for each block of 8 output channels,
+//    8 biases then k rows of 8 weights, zero-padded past n. Bias rides with the weights as in XNNPACK.
+// c: m rows, row stride ldc: a Fire expand branch writes its own channel slice of the concat buffer.
+// relu != 0 clamps at 0 (pmax keeps NaN, as PyTorch's relu does).
+// Tile: 4 rows x 8 channels = 8 accumulators; row tails re-point to the last valid row,
+// column tails store 4, 2, 1 lanes.
+
+export function f32_gemm_4x8(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32,
+  w: usize,
+  c: usize, ldc: i32,
+  relu: i32,
+): void {
+  assert(m > 0 && n > 0 && k > 0);
+  const vmin = relu != 0 ? f32x4.splat(0) : f32x4.splat(-Infinity);
+  const aStride = (<usize>lda) << 2;
+  const cStride = (<usize>ldc) << 2;
+  const kBytes = (<usize>k) << 2;
+  for (let i = 0; i < m; i += 4) {
+    const a0 = a + <usize>i * aStride;
+    const c0 = c + <usize>i * cStride;
+    const a1 = i + 1 < m ? a0 + aStride : a0;
+    const c1 = i + 1 < m ? c0 + cStride : c0;
+    const a2 = i + 2 < m ? a1 + aStride : a1;
+    const c2 = i + 2 < m ? c1 + cStride : c1;
+    const a3 = i + 3 < m ? a2 + aStride : a2;
+    const c3 = i + 3 < m ? c2 + cStride : c2;
+    let wp = w;
+    for (let j = 0; j < n; j += 8) {
+      let vacc0x0123 = v128.load(wp);
+      let vacc0x4567 = v128.load(wp, 16);
+      let vacc1x0123 = vacc0x0123;
+      let vacc1x4567 = vacc0x4567;
+      let vacc2x0123 = vacc0x0123;
+      let vacc2x4567 = vacc0x4567;
+      let vacc3x0123 = vacc0x0123;
+      let vacc3x4567 = vacc0x4567;
+      wp += 32;
+      for (let p: usize = 0; p < kBytes; p += 4) {
+        const vb0123 = v128.load(wp);
+        const vb4567 = v128.load(wp, 16);
+        wp += 32;
+        const va0 = v128.load32_splat(a0 + p);
+        const va1 = v128.load32_splat(a1 + p);
+        const va2 = v128.load32_splat(a2 + p);
+        const va3 = v128.load32_splat(a3 + p);
+        vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va0, vb0123));
+        vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va0, vb4567));
+        vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va1, vb0123));
+        vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va1, vb4567));
+        vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va2, vb0123));
+        vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va2, vb4567));
+        vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va3, vb0123));
+        vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va3, vb4567));
+      }
+      vacc0x0123 = f32x4.pmax(vacc0x0123, vmin);
+      vacc0x4567 = f32x4.pmax(vacc0x4567, vmin);
+      vacc1x0123 = f32x4.pmax(vacc1x0123, vmin);
+      vacc1x4567 = f32x4.pmax(vacc1x4567, vmin);
+      vacc2x0123 = f32x4.pmax(vacc2x0123, vmin);
+      vacc2x4567 = f32x4.pmax(vacc2x4567, vmin);
+      vacc3x0123 = f32x4.pmax(vacc3x0123, vmin);
+      vacc3x4567 = f32x4.pmax(vacc3x4567, vmin);
+      const cj = (<usize>j) << 2;
+      const nc = n - j;
+      if (nc >= 8) {
+        v128.store(c3 + cj, vacc3x0123);
+        v128.store(c3 + cj, vacc3x4567, 16);
+        v128.store(c2 + cj, vacc2x0123);
+        v128.store(c2 + cj, vacc2x4567, 16);
+        v128.store(c1 + cj, vacc1x0123);
+        v128.store(c1 + cj, vacc1x4567, 16);
+        v128.store(c0 + cj, vacc0x0123);
+        v128.store(c0 + cj, vacc0x4567, 16);
+      } else {
+        let off = cj;
+        if (nc & 4) {
+          v128.store(c3 + off, vacc3x0123);
+          v128.store(c2 + off, vacc2x0123);
+          v128.store(c1 + off, vacc1x0123);
+          v128.store(c0 + off, vacc0x0123);
+          vacc3x0123 = vacc3x4567;
+          vacc2x0123 = vacc2x4567;
+          vacc1x0123 = vacc1x4567;
+          vacc0x0123 = vacc0x4567;
+          off += 16;
+        }
+        if (nc & 2) {
+          v128.store64_lane(c3 + off, vacc3x0123, 0);
+          v128.store64_lane(c2 + off, vacc2x0123, 0);
+          v128.store64_lane(c1 + off, vacc1x0123, 0);
+          v128.store64_lane(c0 + off, vacc0x0123, 0);
+          vacc3x0123 = f32x4.shuffle(vacc3x0123, vacc3x0123, 2, 3, 2, 3);
+          vacc2x0123 = f32x4.shuffle(vacc2x0123, vacc2x0123, 2, 3, 2, 3);
+          vacc1x0123 = f32x4.shuffle(vacc1x0123, vacc1x0123, 2, 3, 2, 3);
+          vacc0x0123 = f32x4.shuffle(vacc0x0123, vacc0x0123, 2, 3, 2, 3);
+          off += 8;
+        }
+        if (nc & 1) {
+          v128.store32_lane(c3 + off, vacc3x0123, 0);
+          v128.store32_lane(c2 + off, vacc2x0123, 0);
+          v128.store32_lane(c1 + off, vacc1x0123, 0);
+          v128.store32_lane(c0 + off, vacc0x0123, 0);
+        }
+      }
+    }
+  }
+}

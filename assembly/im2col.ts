@@ -1,0 +1,39 @@
+// im2col for NHWC maps: one row per output pixel, ordered [ky][kx][c], so each tap is a
+// contiguous copy of the pixel's channels (zeros where the window hangs over the padding).
+// The rows feed f32_gemm_4x8 with k = kh * kw * channels.
+
+export function f32_im2col_nhwc(
+  input: usize, height: i32, width: i32, channels: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32,
+  outHeight: i32, outWidth: i32,
+  cols: usize,
+): void {
+  assert(channels > 0 && kh > 0 && kw > 0 && stride > 0 && pad >= 0);
+  const tapBytes = (<usize>channels) << 2;
+  const rowStride = (<usize>width) * tapBytes;
+  let dst = cols;
+  for (let oy = 0; oy < outHeight; oy++) {
+    const iy0 = oy * stride - pad;
+    for (let ox = 0; ox < outWidth; ox++) {
+      const ix0 = ox * stride - pad;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = iy0 + ky;
+        if (<u32>iy >= <u32>height) {
+          memory.fill(dst, 0, tapBytes * <usize>kw);
+          dst += tapBytes * <usize>kw;
+          continue;
+        }
+        const srcRow = input + <usize>iy * rowStride;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = ix0 + kx;
+          if (<u32>ix >= <u32>width) {
+            memory.fill(dst, 0, tapBytes);
+          } else {
+            memory.copy(dst, srcRow + <usize>ix * tapBytes, tapBytes);
+          }
+          dst += tapBytes;
+        }
+      }
+    }
+  }
+}

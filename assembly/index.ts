@@ -1,0 +1,12 @@
+// The module's exports: kernels take byte offsets into this module's memory, which
+// src/arena.ts alone lays out and grows. Nothing here allocates.
+
+export { f32_gemm_4x8 } from "./gemm";
+export { f32_im2col_nhwc } from "./im2col";
+export { f32_maxpool_nhwc, f32_global_avgpool_nhwc } from "./pool";
+export { f32_nchw_to_nhwc } from "./layout";
+
+// First byte the arena may use: everything below belongs to the module's static data.
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,82 @@
+// Pooling over NHWC maps, vectorised across channels.
+
+// Max pooling with a square window. The caller picks the output size (Caffe/PyTorch ceil_mode
+// rounds up); windows are clipped to the input, so the padding never wins a max.
+export function f32_maxpool_nhwc(
+  input: usize, height: i32, width: i32, channels: i32,
+  size: i32, stride: i32, pad: i32,
+  outHeight: i32, outWidth: i32,
+  output: usize,
+): void {
+  assert(channels > 0 && size > 0 && stride > 0);
+  const pixelBytes = (<usize>channels) << 2;
+  const rowStride = (<usize>width) * pixelBytes;
+  const c4 = channels & ~3;
+  let dst = output;
+  for (let oy = 0; oy < outHeight; oy++) {
+    let y0 = oy * stride - pad;
+    let y1 = min(y0 + size, height);
+    y0 = max(y0, 0);
+    for (let ox = 0; ox < outWidth; ox++) {
+      let x0 = ox * stride - pad;
+      let x1 = min(x0 + size, width);
+      x0 = max(x0, 0);
+      const first = input + <usize>y0 * rowStride + <usize>x0 * pixelBytes;
+      let c = 0;
+      for (; c < c4; c += 4) {
+        const cb = (<usize>c) << 2;
+        let vmax = v128.load(first + cb);
+        for (let y = y0; y < y1; y++) {
+          const row = input + <usize>y * rowStride + cb;
+          for (let x = x0; x < x1; x++) {
+            vmax = f32x4.max(vmax, v128.load(row + <usize>x * pixelBytes));
+          }
+        }
+        v128.store(dst + cb, vmax);
+      }
+      for (; c < channels; c++) {
+        const cb = (<usize>c) << 2;
+        let m = load<f32>(first + cb);
+        for (let y = y0; y < y1; y++) {
+          const row = input + <usize>y * rowStride + cb;
+          for (let x = x0; x < x1; x++) {
+            const v = load<f32>(row + <usize>x * pixelBytes);
+            m = v > m || isNaN(v) ? v : m;
+          }
+        }
+        store<f32>(dst + cb, m);
+      }
+      dst += pixelBytes;
+    }
+  }
+}
+
+// Global average pooling: output[c] = mean over all pixels of input[.][c].
+export function f32_global_avgpool_nhwc(input: usize, pixels: i32, channels: i32, output: usize): void {
+  assert(pixels > 0 && channels > 0);
+  const pixelBytes = (<usize>channels) << 2;
+  const scale = <f32>1.0 / <f32>pixels;
+  const vscale = f32x4.splat(scale);
+  const c4 = channels & ~3;
+  let c = 0;
+  for (; c < c4; c += 4) {
+    const cb = (<usize>c) << 2;
+    let vsum = f32x4.splat(0);
+    let src = input + cb;
+    for (let p = 0; p < pixels; p++) {
+      vsum = f32x4.add(vsum, v128.load(src));
+      src += pixelBytes;
+    }
+    v128.store(output + cb, f32x4.mul(vsum, vscale));
+  }
+  for (; c < channels; c++) {
+    const cb = (<usize>c) << 2;
+    let sum: f32 = 0;
+    let src = input + cb;
+    for (let p = 0; p < pixels; p++) {
+      sum += load<f32>(src);
+      src += pixelBytes;
+    }
+    store<f32>(output + cb, sum * scale);
+  }
+}

@@ -1,0 +1,262 @@
+// The engine: plans the arena for a network and runs it.
+
+import { ARCHS, type Arch, type ArchName } from './arch.js';
+import { Arena } from './arena.js';
+import { DisposedError, InputError } from './errors.js';
+import { packGemmWeights, packedGemmSize } from './pack.js';
+import { plan, type ConvOp, type Plan, type Row } from './plan.js';
+import { instantiate, type Kernels, type WasmSource } from './wasm.js';
+import { checkWeights, type WeightMap } from './weights.js';
+
+export interface LoadOptions {
+  /** Which network: `v1.0`, `v1.0-caffe`, `v1.1` (default `v1.1`), or an Arch table. */
+  readonly arch?: ArchName | Arch;
+  /** The weights, by torchvision state_dict name. */
+  readonly weights: WeightMap;
+  /** The kernels: a compiled module, the .wasm bytes, or nothing for the bundled file. */
+  readonly wasm?: WasmSource;
+  /** Input height and width to plan for (default the architecture's own: 224, or 227 for v1.0-caffe). */
+  readonly inputSize?: number | readonly [number, number];
+  /** Use the kernels' debug build, which checks every call (slower). */
+  readonly debug?: boolean;
+}
+
+export interface RunOptions {
+  /** Input height (default: the size the model is planned for). */
+  readonly height?: number;
+  /** Input width (default: the height given, or the planned width). */
+  readonly width?: number;
+}
+
+/** One layer's output, NCHW as PyTorch has it. */
+export interface LayerOutput {
+  readonly name: string;
+  readonly shape: readonly [1, number, number, number];
+  readonly data: Float32Array;
+}
+
+/** A convolution's packed weights and biases (byte offset), and whether it needs im2col. */
+interface ConvWeights {
+  readonly w: number;
+  /** A plain 1x1, stride 1, no padding: the GEMM reads the activation map itself, no im2col. */
+  readonly direct: boolean;
+}
+
+interface Buffers {
+  readonly plan: Plan;
+  /** The plan's convolutions by name, with the shapes of this input size. */
+  readonly ops: ReadonlyMap<string, ConvOp>;
+  readonly inputNCHW: number;
+  readonly inputNHWC: number;
+  readonly a: number;
+  readonly b: number;
+  readonly squeeze: number;
+  readonly cols: number;
+  readonly logits: number;
+}
+
+const floats = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
+
+export class SqueezeNet {
+  private buffers: Buffers;
+  private disposed = false;
+
+  private constructor(
+    readonly arch: Arch,
+    private readonly kernels: Kernels,
+    private readonly arena: Arena,
+    private readonly convs: ReadonlyMap<string, ConvWeights>,
+    private readonly weightsEnd: number,
+    height: number,
+    width: number,
+  ) {
+    this.buffers = this.planActivations(height, width);
+  }
+
+  /** Instantiates the kernels, checks and packs the weights, and plans every buffer. */
+  static async load(options: LoadOptions): Promise<SqueezeNet> {
+    const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.1'];
+    if (arch === undefined) {
+      throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
+    }
+    const [height, width] = Array.isArray(options.inputSize)
+      ? (options.inputSize as [number, number])
+      : [(options.inputSize as number | undefined) ?? arch.input, (options.inputSize as number | undefined) ?? arch.input];
+    const p = plan(arch, height, width);
+    const weights = checkWeights(p, options.weights);
+    const kernels = await instantiate(options.wasm, { debug: options.debug === true });
+    const arena = new Arena(kernels);
+    const convs = new Map<string, ConvWeights>();
+    for (const op of p.convs) {
+      const size = packedGemmSize(op.outC, op.inC, op.kernel);
+      const w = arena.alloc(size);
+      packGemmWeights(
+        weights.get(`${op.param}.weight`)!,
+        weights.get(`${op.param}.bias`)!,
+        op.outC,
+        op.inC,
+        op.kernel,
+        arena.view(w, size),
+      );
+      convs.set(op.name, { w, direct: op.kernel === 1 && op.stride === 1 && op.pad === 0 });
+    }
+    return new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
+  }
+
+  /** The plan for the current input size: Table 1's rows with shapes, parameters and MACs. */
+  get plan(): Plan {
+    return this.buffers.plan;
+  }
+
+  /** Bytes of WebAssembly memory this model holds (weights, activations, scratch). */
+  get memoryBytes(): number {
+    return this.arena.memoryBytes;
+  }
+
+  /**
+   * Runs the network on one NCHW image (`3 * height * width` values, finite) and returns its 1000 logits.
+   * Values that are NaN or infinite are rejected with an InputError rather than propagated.
+   */
+  run(input: Float32Array, options: RunOptions = {}): Float32Array {
+    this.prepare(input, options);
+    this.forward();
+    return this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice();
+  }
+
+  /** Like `run`, and returns every layer's output too (copied out, NCHW): for conformance tests. */
+  trace(input: Float32Array, options: RunOptions = {}): { logits: Float32Array; layers: LayerOutput[] } {
+    this.prepare(input, options);
+    const layers: LayerOutput[] = [];
+    this.forward(layers);
+    return { logits: this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice(), layers };
+  }
+
+  /**
+   * Lets go of the WebAssembly instance and its memory (a WebAssembly.Memory cannot shrink, so it
+   * is freed when the garbage collector takes it). Any later call throws DisposedError.
+   */
+  dispose(): void {
+    this.disposed = true;
+    const self = this as unknown as { kernels: Kernels | null; arena: Arena | null };
+    self.kernels = null;
+    self.arena = null;
+  }
+
+  private prepare(input: Float32Array, options: RunOptions): void {
+    if (this.disposed) throw new DisposedError('this SqueezeNet was disposed');
+    const current = this.buffers.plan.input;
+    const height = options.height ?? current[1];
+    const width = options.width ?? (options.height ?? current[2]);
+    if (height !== current[1] || width !== current[2]) this.buffers = this.planActivations(height, width);
+    if (!(input instanceof Float32Array)) throw new InputError('input must be a Float32Array (NCHW, 1x3xHxW)');
+    const n = 3 * height * width;
+    if (input.length !== n) {
+      throw new InputError(`input has ${input.length} values; 1x3x${height}x${width} needs ${n}`);
+    }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(input[i]!)) {
+        const c = Math.floor(i / (height * width));
+        const r = i % (height * width);
+        throw new InputError(`input value ${input[i]} at [0, ${c}, ${Math.floor(r / width)}, ${r % width}] is not finite`);
+      }
+    }
+    this.arena.view(this.buffers.inputNCHW, n).set(input);
+  }
+
+  // Activations live after the weights; a new input size re-plans only this part.
+  private planActivations(height: number, width: number): Buffers {
+    const p = plan(this.arch, height, width);
+    this.arena.release(this.weightsEnd);
+    let act = 0;
+    let squeeze = 0;
+    let cols = 0;
+    for (const row of p.rows) act = Math.max(act, floats(row.output));
+    for (const op of p.convs) {
+      if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
+      if (!this.convs.get(op.name)!.direct) cols = Math.max(cols, op.outH * op.outW * op.inC * op.kernel * op.kernel);
+    }
+    const n = floats(p.input);
+    return {
+      plan: p,
+      ops: new Map(p.convs.map((op) => [op.name, op])),
+      inputNCHW: this.arena.alloc(n),
+      inputNHWC: this.arena.alloc(n),
+      a: this.arena.alloc(act),
+      b: this.arena.alloc(act),
+      squeeze: this.arena.alloc(squeeze),
+      cols: this.arena.alloc(cols),
+      logits: this.arena.alloc(p.rows.at(-1)!.output[0]),
+    };
+  }
+
+  // One step per row of Table 1; activations ping-pong between buffers a and b (NHWC).
+  private forward(trace?: LayerOutput[]): void {
+    const { kernels: k, buffers: b } = this;
+    const [, height, width] = b.plan.input;
+    k.f32_nchw_to_nhwc(b.inputNCHW, 3, height * width, b.inputNHWC);
+    let x = b.inputNHWC;
+    for (const row of b.plan.rows) {
+      const y = x === b.a ? b.b : b.a;
+      const [c, h, w] = row.output;
+      const spec = row.spec;
+      switch (spec.kind) {
+        case 'conv': {
+          // conv1 / conv10: im2col unless plain 1x1, then GEMM with bias and ReLU fused
+          this.conv(spec.name, x, y, c, 0, trace);
+          break;
+        }
+        case 'maxpool': {
+          // maxpool: 3x3 / 2, output size rounded as the table says (ceil for Caffe and torchvision)
+          const [ci, hi, wi] = row.input;
+          k.f32_maxpool_nhwc(x, hi, wi, ci, spec.size, spec.stride, 0, h, w, y);
+          break;
+        }
+        case 'fire': {
+          // fire: squeeze 1x1 -> expand 1x1 | expand 3x3 -> concat, each branch writing its channel slice
+          this.conv(`${spec.name}.squeeze`, x, b.squeeze, spec.s1x1, 0, trace);
+          this.conv(`${spec.name}.expand1x1`, b.squeeze, y, c, 0, trace);
+          this.conv(`${spec.name}.expand3x3`, b.squeeze, y, c, spec.e1x1, trace);
+          break;
+        }
+        case 'avgpool': {
+          // global average pool: one value per class, the logits
+          k.f32_global_avgpool_nhwc(x, row.input[1] * row.input[2], row.input[0], b.logits);
+          trace?.push(this.capture(spec.name, b.logits, c, 1, 1, c, 0));
+          return;
+        }
+      }
+      if (trace) trace.push(this.capture(spec.name, y, c, h, w, c, 0));
+      x = y;
+    }
+  }
+
+  private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[]): void {
+    const { w, direct } = this.convs.get(name)!;
+    const op = this.buffers.ops.get(name)!;
+    const k = this.kernels;
+    const m = op.outH * op.outW;
+    const out = y + channelOffset * 4;
+    if (direct) {
+      k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, 1);
+    } else {
+      const depth = op.inC * op.kernel * op.kernel;
+      const cols = this.buffers.cols;
+      k.f32_im2col_nhwc(x, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, op.outH, op.outW, cols);
+      k.f32_gemm_4x8(m, op.outC, depth, cols, depth, w, out, ldc, 1);
+    }
+    if (trace && name.includes('.')) trace.push(this.capture(name, y, op.outC, op.outH, op.outW, ldc, channelOffset));
+  }
+
+  // NHWC (with row stride ldc, starting at channel `first`) to a fresh NCHW array.
+  private capture(name: string, at: number, c: number, h: number, w: number, ldc: number, first: number): LayerOutput {
+    const src = this.arena.f32;
+    const base = (at >>> 2) + first;
+    const data = new Float32Array(c * h * w);
+    for (let p = 0; p < h * w; p++) {
+      for (let ch = 0; ch < c; ch++) data[ch * h * w + p] = src[base + p * ldc + ch]!;
+    }
+    return { name, shape: [1, c, h, w], data };
+  }
+}
+
+export type { Row };

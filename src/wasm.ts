@@ -1,0 +1,134 @@
+// The one place that compiles and instantiates the WebAssembly kernels, and reports how that fails.
+
+import { WasmError } from './errors.js';
+
+/** The kernels' exports. Every pointer is a byte offset into `memory`, laid out by Arena. */
+export interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  heap_base(): number;
+  f32_gemm_4x8(m: number, n: number, k: number, a: number, lda: number, w: number, c: number, ldc: number, relu: number): void;
+  f32_im2col_nhwc(input: number, height: number, width: number, channels: number, kh: number, kw: number, stride: number, pad: number, outHeight: number, outWidth: number, cols: number): void;
+  f32_maxpool_nhwc(input: number, height: number, width: number, channels: number, size: number, stride: number, pad: number, outHeight: number, outWidth: number, output: number): void;
+  f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
+  f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
+}
+
+const KERNEL_NAMES = [
+  'heap_base',
+  'f32_gemm_4x8',
+  'f32_im2col_nhwc',
+  'f32_maxpool_nhwc',
+  'f32_global_avgpool_nhwc',
+  'f32_nchw_to_nhwc',
+] as const;
+
+/**
+ * Where the kernels come from: a compiled module (what Cloudflare Workers hand you when you
+ * import a `.wasm`), the `.wasm` bytes, or nothing, in which case the bundled file is read
+ * (from disk in Node, with fetch elsewhere).
+ */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+
+export interface WasmOptions {
+  /** Use the debug build, whose kernels check their arguments (slower). */
+  readonly debug?: boolean;
+}
+
+// (module (func (result v128) i32.const 0 i8x16.splat))
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03,
+  0x02, 0x01, 0x00, 0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b,
+]);
+
+/** True when this runtime's WebAssembly has the SIMD proposal (every current browser, Node >= 16). */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+const bundled = new Map<string, Promise<WebAssembly.Module>>();
+
+/** The file names of the two builds, for bundlers and edge runtimes that import them directly. */
+export const WASM_FILES = { release: 'squeezenet.wasm', debug: 'squeezenet.debug.wasm' } as const;
+
+async function readBundled(file: string): Promise<ArrayBuffer | Uint8Array> {
+  // src/wasm.ts under a TS runner sits one level above build/; dist/src/wasm.js two.
+  const candidates = [new URL(`../build/${file}`, import.meta.url), new URL(`../../build/${file}`, import.meta.url)];
+  const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+  const errors: string[] = [];
+  for (const url of candidates) {
+    try {
+      if (isNode && url.protocol === 'file:') {
+        const fs = await import('node:fs/promises');
+        return await fs.readFile(url);
+      }
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return await response.arrayBuffer();
+    } catch (e) {
+      errors.push(`${url.href}: ${(e as Error).message}`);
+    }
+  }
+  throw new WasmError(
+    `could not find the bundled ${file} (run \`npm run build:wasm\`, or pass the module or its bytes as \`wasm\`). Tried:\n  ${errors.join('\n  ')}`,
+  );
+}
+
+async function compile(source: WasmSource | undefined, debug: boolean): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source === undefined) {
+    const file = debug ? WASM_FILES.debug : WASM_FILES.release;
+    let p = bundled.get(file);
+    if (p === undefined) {
+      p = readBundled(file).then((bytes) => compile(bytes, debug));
+      bundled.set(file, p);
+      p.catch(() => bundled.delete(file));
+    }
+    return p;
+  }
+  if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
+    throw new WasmError('wasm must be a WebAssembly.Module, an ArrayBuffer or a typed array of the .wasm bytes');
+  }
+  try {
+    return await WebAssembly.compile(source as BufferSource);
+  } catch (e) {
+    const hint = simdSupported() ? '' : ' (this runtime has no WebAssembly SIMD, which the kernels need)';
+    throw new WasmError(`could not compile the kernels${hint}: ${(e as Error).message}`);
+  }
+}
+
+function readAbortString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return '';
+  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0] ?? 0;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
+}
+
+/** Compiles (once per source) and instantiates a fresh kernel instance with its own memory. */
+export async function instantiate(source?: WasmSource, options: WasmOptions = {}): Promise<Kernels> {
+  if (!simdSupported()) throw new WasmError('this runtime has no WebAssembly SIMD, which the kernels need');
+  const module = await compile(source, options.debug === true);
+  let memory: WebAssembly.Memory | undefined;
+  const imports = {
+    env: {
+      abort(message: number, file: number, line: number, column: number): never {
+        const m = memory ? readAbortString(memory, message) : '';
+        const f = memory ? readAbortString(memory, file) : '';
+        throw new WasmError(`kernel assertion failed: ${m} at ${f}:${line}:${column}`);
+      },
+    },
+  };
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, imports);
+  } catch (e) {
+    throw new WasmError(`could not instantiate the kernels: ${(e as Error).message}`);
+  }
+  const exports = instance.exports as Record<string, unknown>;
+  const missing = KERNEL_NAMES.filter((n) => typeof exports[n] !== 'function');
+  if (!(exports.memory instanceof WebAssembly.Memory) || missing.length > 0) {
+    throw new WasmError(
+      `the module is not this library's kernels (missing: ${[...missing, ...(exports.memory instanceof WebAssembly.Memory ? [] : ['memory'])].join(', ')})`,
+    );
+  }
+  memory = exports.memory;
+  return exports as unknown as Kernels;
+}

@@ -1,0 +1,56 @@
+// Weights as torchvision names them, checked against what a planned network expects.
+
+import type { Plan } from './plan.js';
+import { expectedWeights } from './plan.js';
+import { WeightError } from './errors.js';
+
+/** A tensor: bare values (the shape is then taken on trust from the name), or values and shape. */
+export type Tensor = Float32Array | { readonly data: Float32Array; readonly shape: readonly number[] };
+
+/** torchvision state_dict names (`features.0.weight`, ..., `classifier.1.bias`) to tensors. */
+export type WeightMap = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
+
+const entries = (w: WeightMap): [string, Tensor][] =>
+  w instanceof Map ? [...w.entries()] : Object.entries(w as Record<string, Tensor>);
+
+/**
+ * Checks every tensor the plan needs is present, of the right shape and finite, and that nothing
+ * else was given. Returns the values by name.
+ */
+export function checkWeights(p: Plan, weights: WeightMap): Map<string, Float32Array> {
+  if (weights === null || typeof weights !== 'object') {
+    throw new WeightError('weights must be a Map or an object of Float32Arrays', '(weights)');
+  }
+  const expected = expectedWeights(p);
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of entries(weights)) {
+    const shape = expected.get(name);
+    if (shape === undefined) {
+      const close = [...expected.keys()].filter((n) => n.split('.').slice(-2).join('.') === name.split('.').slice(-2).join('.'));
+      throw new WeightError(
+        `not a tensor of ${p.arch.name}${close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : ''}`,
+        name,
+      );
+    }
+    const data = t instanceof Float32Array ? t : t?.data;
+    if (!(data instanceof Float32Array)) throw new WeightError('values must be a Float32Array', name);
+    if (!(t instanceof Float32Array)) {
+      const given = t.shape;
+      if (!Array.isArray(given) || given.length !== shape.length || given.some((d, i) => d !== shape[i])) {
+        throw new WeightError(`shape is [${String(given)}], ${p.arch.name} needs [${shape.join(', ')}]`, name);
+      }
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new WeightError(`has ${data.length} values, ${p.arch.name} needs [${shape.join(', ')}] = ${size}`, name);
+    }
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new WeightError(`value ${data[i]} at index ${i} is not finite`, name);
+    }
+    out.set(name, data);
+  }
+  for (const [name, shape] of expected) {
+    if (!out.has(name)) throw new WeightError(`missing (expected shape [${shape.join(', ')}])`, name);
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+// The whole engine against the plain-loop reference on random weights at small, awkward sizes.
+import { describe, expect, it } from 'vitest';
+import { ARCHS, SqueezeNet, plan, expectedWeights, WeightError, InputError, type ArchName } from '../src/index.js';
+import { referenceConv2d, referenceFire, referenceGlobalAvgPool, referenceMaxPool, type Map3 } from '../src/reference.js';
+import { maxAbsDiff, randomWeights, seededRandom } from './helpers.js';
+
+function referenceForward(arch: ArchName, w: Map<string, Float32Array>, x: Map3): Float32Array {
+  const p = plan(ARCHS[arch], x.h, x.w);
+  let m = x;
+  for (const row of p.rows) {
+    const s = row.spec;
+    const c = row.convs;
+    const get = (i: number): [Float32Array, Float32Array] => [w.get(`${c[i]!.param}.weight`)!, w.get(`${c[i]!.param}.bias`)!];
+    if (s.kind === 'conv') m = referenceConv2d(m, ...get(0), s.out, s.kernel, s.stride, s.pad, true);
+    else if (s.kind === 'maxpool') m = referenceMaxPool(m, s.size, s.stride, s.ceil);
+    else if (s.kind === 'fire') m = referenceFire(m, { squeeze: get(0), expand1x1: get(1), expand3x3: get(2) }, s.s1x1, s.e1x1, s.e3x3);
+    else return referenceGlobalAvgPool(m);
+  }
+  throw new Error('no avgpool');
+}
+
+describe('engine vs reference', () => {
+  for (const [arch, h, w] of [['v1.0', 37, 37], ['v1.0-caffe', 39, 45], ['v1.1', 33, 47]] as const) {
+    it(`${arch} at ${h}x${w}: logits match the plain-loop reference`, async () => {
+      const seed = 1234;
+      const weights = randomWeights(plan(ARCHS[arch], h, w), seed);
+      const rand = seededRandom(seed + 1);
+      const data = Float32Array.from({ length: 3 * h * w }, () => rand() * 2 - 1);
+      const model = await SqueezeNet.load({ arch, weights, inputSize: [h, w] });
+      const got = model.run(data);
+      const want = referenceForward(arch, weights, { c: 3, h, w, data });
+      const scale = Math.max(...want.map(Math.abs));
+      const diff = maxAbsDiff(got, want);
+      console.log(`${arch} ${h}x${w} (seed ${seed}): max |logit diff| ${diff.toExponential(2)} (max |logit| ${scale.toExponential(2)})`);
+      expect(got.length).toBe(1000);
+      expect(diff).toBeLessThanOrEqual(1e-5 * scale);
+    });
+  }
+
+  it('re-plans for another input size and gives the same answer as a model planned for it', async () => {
+    const weights = randomWeights(plan(ARCHS['v1.1'], 35), 7);
+    const rand = seededRandom(8);
+    const data = Float32Array.from({ length: 3 * 35 * 41 }, () => rand());
+    const a = await SqueezeNet.load({ arch: 'v1.1', weights, inputSize: 64 });
+    const b = await SqueezeNet.load({ arch: 'v1.1', weights, inputSize: [35, 41] });
+    expect(a.run(data, { height: 35, width: 41 })).toEqual(b.run(data));
+  });
+
+  it('names a wrong, missing or misshapen weight', async () => {
+    const weights = randomWeights(plan(ARCHS['v1.1']), 1);
+    const missing = new Map(weights);
+    missing.delete('features.3.squeeze.bias');
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: missing })).rejects.toThrow(/features.3.squeeze.bias: missing/);
+    const extra = new Map(weights).set('features.3.squeeze.weights', new Float32Array(1));
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: extra })).rejects.toThrow(WeightError);
+    const short = new Map(weights).set('classifier.1.weight', new Float32Array(10));
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: short })).rejects.toThrow(/classifier.1.weight: has 10 values/);
+    const shaped = new Map<string, Float32Array | { data: Float32Array; shape: number[] }>(weights);
+    shaped.set('features.0.weight', { data: weights.get('features.0.weight')!, shape: [64, 3, 9] });
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: shaped })).rejects.toThrow(/features.0.weight: shape is \[64,3,9\]/);
+    expect(expectedWeights(plan(ARCHS['v1.1'])).size).toBe(52);
+  });
+
+  it('rejects an input of the wrong length or with NaN', async () => {
+    const model = await SqueezeNet.load({ arch: 'v1.1', weights: randomWeights(plan(ARCHS['v1.1']), 1), inputSize: 33 });
+    expect(() => model.run(new Float32Array(10))).toThrow(InputError);
+    const x = new Float32Array(3 * 33 * 33);
+    x[3 * 33 + 4] = NaN;
+    expect(() => model.run(x)).toThrow(/input value NaN at \[0, 0, 3, 4\]/);
+  });
+});
