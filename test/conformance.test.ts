@@ -1,0 +1,78 @@
+// Every layer of every PyTorch fixture (seeded random weights), shapes exact and values within
+// a relative tolerance. The table printed per case shows the largest difference per layer.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqueezeNet, type ArchName, type LayerOutput } from '../src/index.js';
+import { compare, dense, readFixture, readManifest, type Comparison, type FixtureCase } from './fixture-reader.js';
+
+/**
+ * f32 convolutions summed in another order than PyTorch's differ by a few ulps of the largest
+ * partial sums; 1e-5 of the layer's largest value leaves room for that through 26 layers
+ * (measured: about 1e-6), and is far below any indexing or padding mistake.
+ */
+const TOLERANCE = 1e-5;
+
+const manifest = readManifest();
+const weightCache = new Map<string, Map<string, { data: Float32Array; shape: number[] }>>();
+
+export function fixtureWeights(file: string): Map<string, { data: Float32Array; shape: number[] }> {
+  let w = weightCache.get(file);
+  if (!w) {
+    w = new Map();
+    for (const [name, t] of readFixture(file)) w.set(name, { data: dense(t, name), shape: t.shape });
+    weightCache.set(file, w);
+  }
+  return w;
+}
+
+export const engineName = (fixtureName: string): string => (fixtureName === 'logits' ? 'avgpool10' : fixtureName);
+
+function describeCase(c: FixtureCase): void {
+  const [, , h, w] = c.input as [number, number, number, number];
+  describe(`${c.arch} at ${h}x${w} (${c.file}, ${c.storage})`, () => {
+    let layers: Map<string, LayerOutput>;
+    let tensors: ReturnType<typeof readFixture>;
+    const rows: string[] = [];
+    beforeAll(async () => {
+      tensors = readFixture(c.file);
+      const model = await SqueezeNet.load({
+        arch: c.arch as ArchName,
+        weights: fixtureWeights(c.weights),
+        inputSize: [h, w],
+      });
+      const trace = model.trace(dense(tensors.get('input'), 'input'));
+      layers = new Map(trace.layers.map((l) => [l.name, l]));
+    });
+    afterAll(() => {
+      console.log(`${c.arch} ${h}x${w} (${c.file}): largest |engine - PyTorch| per layer, tolerance ${TOLERANCE} x max|PyTorch|\n${rows.join('\n')}`);
+    });
+    for (const name of c.layers.filter((n) => n !== 'input')) {
+      const shape = c.shapes[name]!;
+      it(`${name} [${shape.join('x')}]`, () => {
+        const got = layers.get(engineName(name));
+        expect(got, `engine has no layer ${engineName(name)}`).toBeDefined();
+        const want = tensors.get(name)!;
+        expect(want.shape).toEqual(shape);
+        expect(got!.shape.slice(0, want.shape.length === 2 ? 2 : 4)).toEqual(want.shape);
+        const r: Comparison = compare(got!.data, want);
+        rows.push(
+          `  ${name.padEnd(16)} ${shape.join('x').padEnd(16)} maxdiff ${r.maxDiff.toExponential(2)}  max|ref| ${r.maxRef.toExponential(2)}` +
+            `  (${r.compared} values${r.sumRelErr === undefined ? '' : `, sum rel err ${r.sumRelErr.toExponential(2)}`})`,
+        );
+        expect(r.maxDiff).toBeLessThanOrEqual(TOLERANCE * Math.max(r.maxRef, 1e-3));
+        if (r.sumRelErr !== undefined) expect(r.sumRelErr).toBeLessThanOrEqual(TOLERANCE);
+      });
+    }
+  });
+}
+
+for (const c of manifest.cases.filter((c) => c.weights !== 'real')) describeCase(c);
+
+describe('fixture coverage', () => {
+  it('covers every arch at full size and at small sizes hitting the ceil-mode pool edge', () => {
+    const cases = manifest.cases.filter((c) => c.weights !== 'real');
+    for (const [arch, size] of [['v1.0', 224], ['v1.0-caffe', 227], ['v1.1', 224]] as const) {
+      expect(cases.some((c) => c.arch === arch && c.input[2] === size && c.input[3] === size)).toBe(true);
+      expect(cases.some((c) => c.arch === arch && (c.ceil_edge_pools ?? []).length > 0)).toBe(true);
+    }
+  });
+});
