@@ -22,7 +22,29 @@ export function f32_gemm_4x8(
   const aStride = (<usize>lda) << 2;
   const cStride = (<usize>ldc) << 2;
   const kBytes = (<usize>k) << 2;
-  for (let i = 0; i < m; i += 4) {
+  const wBlockBytes = (kBytes + 4) << 3;
+  // Cache blocking: a panel of rows of a stays in L2 while a panel of packed weights stays in L1.
+  const nc = max(8, (L1_BYTES / <i32>wBlockBytes) << 3);
+  const mc = max(4, (L2_BYTES / <i32>kBytes) & ~3);
+  for (let i0 = 0; i0 < m; i0 += mc) {
+    const i1 = min(i0 + mc, m);
+    for (let j0 = 0; j0 < n; j0 += nc) {
+      const j1 = min(j0 + nc, n);
+      tile4x8(i0, i1, j0, j1, m, n, kBytes, a, aStride, w + <usize>(j0 >> 3) * wBlockBytes, c, cStride, vmin);
+    }
+  }
+}
+
+const L1_BYTES: i32 = 24 * 1024;
+const L2_BYTES: i32 = 192 * 1024;
+
+// Rows [i0, i1) x columns [j0, j1) of c; w points at the packed block of column j0.
+@inline
+function tile4x8(
+  i0: i32, i1: i32, j0: i32, j1: i32, m: i32, n: i32, kBytes: usize,
+  a: usize, aStride: usize, w: usize, c: usize, cStride: usize, vmin: v128,
+): void {
+  for (let i = i0; i < i1; i += 4) {
     const a0 = a + <usize>i * aStride;
     const c0 = c + <usize>i * cStride;
     const a1 = i + 1 < m ? a0 + aStride : a0;
@@ -32,7 +54,7 @@ export function f32_gemm_4x8(
     const a3 = i + 3 < m ? a2 + aStride : a2;
     const c3 = i + 3 < m ? c2 + cStride : c2;
     let wp = w;
-    for (let j = 0; j < n; j += 8) {
+    for (let j = j0; j < j1; j += 8) {
       let vacc0x0123 = v128.load(wp);
       let vacc0x4567 = v128.load(wp, 16);
       let vacc1x0123 = vacc0x0123;

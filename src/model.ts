@@ -131,6 +131,14 @@ export class SqueezeNet {
     return { logits: this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice(), layers };
   }
 
+  /** Runs once and returns the milliseconds each row of the table took (for `npm run bench -- --layers`). */
+  profile(input: Float32Array, options: RunOptions = {}): { name: string; ms: number }[] {
+    this.prepare(input, options);
+    const times: { name: string; ms: number }[] = [];
+    this.forward(undefined, times);
+    return times;
+  }
+
   /**
    * Lets go of the WebAssembly instance and its memory (a WebAssembly.Memory cannot shrink, so it
    * is freed when the garbage collector takes it). Any later call throws DisposedError.
@@ -190,42 +198,43 @@ export class SqueezeNet {
   }
 
   // One step per row of Table 1; activations ping-pong between buffers a and b (NHWC).
-  private forward(trace?: LayerOutput[]): void {
+  private forward(trace?: LayerOutput[], times?: { name: string; ms: number }[]): void {
     const { kernels: k, buffers: b } = this;
     const [, height, width] = b.plan.input;
+    let t0 = times ? performance.now() : 0;
     k.f32_nchw_to_nhwc(b.inputNCHW, 3, height * width, b.inputNHWC);
     let x = b.inputNHWC;
     for (const row of b.plan.rows) {
-      const y = x === b.a ? b.b : b.a;
+      let y = x === b.a ? b.b : b.a;
       const [c, h, w] = row.output;
       const spec = row.spec;
       switch (spec.kind) {
-        case 'conv': {
+        case 'conv':
           // conv1 / conv10: im2col unless plain 1x1, then GEMM with bias and ReLU fused
           this.conv(spec.name, x, y, c, 0, trace);
           break;
-        }
-        case 'maxpool': {
+        case 'maxpool':
           // maxpool: 3x3 / 2, output size rounded as the table says (ceil for Caffe and torchvision)
-          const [ci, hi, wi] = row.input;
-          k.f32_maxpool_nhwc(x, hi, wi, ci, spec.size, spec.stride, 0, h, w, y);
+          k.f32_maxpool_nhwc(x, row.input[1], row.input[2], row.input[0], spec.size, spec.stride, 0, h, w, y);
           break;
-        }
-        case 'fire': {
+        case 'fire':
           // fire: squeeze 1x1 -> expand 1x1 | expand 3x3 -> concat, each branch writing its channel slice
           this.conv(`${spec.name}.squeeze`, x, b.squeeze, spec.s1x1, 0, trace);
           this.conv(`${spec.name}.expand1x1`, b.squeeze, y, c, 0, trace);
           this.conv(`${spec.name}.expand3x3`, b.squeeze, y, c, spec.e1x1, trace);
           break;
-        }
-        case 'avgpool': {
-          // global average pool: one value per class, the logits
-          k.f32_global_avgpool_nhwc(x, row.input[1] * row.input[2], row.input[0], b.logits);
-          trace?.push(this.capture(spec.name, b.logits, c, 1, 1, c, 0));
-          return;
-        }
+        case 'avgpool':
+          // avgpool10: global average, one logit per class
+          y = b.logits;
+          k.f32_global_avgpool_nhwc(x, row.input[1] * row.input[2], row.input[0], y);
+          break;
       }
-      if (trace) trace.push(this.capture(spec.name, y, c, h, w, c, 0));
+      trace?.push(this.capture(spec.name, y, c, h, w, c, 0));
+      if (times) {
+        const t = performance.now();
+        times.push({ name: spec.name, ms: t - t0 });
+        t0 = t;
+      }
       x = y;
     }
   }
