@@ -1,7 +1,22 @@
 // squeezenet-wasm: the portable library entry (no Node built-ins, no eval, no file system).
 
 export { SqueezeNet, type LoadOptions, type RunOptions, type LayerOutput } from './model.js';
-export { ARCHS, ARCH_NAMES, conv, maxpool, fire, avgpool, type Arch, type ArchName, type LayerSpec } from './arch.js';
+export {
+  ARCHS,
+  ARCH_NAMES,
+  conv,
+  maxpool,
+  fire,
+  avgpool,
+  metaArch,
+  fireSizes,
+  V1_0_METAPARAMETERS,
+  type Arch,
+  type ArchName,
+  type LayerSpec,
+  type Metaparameters,
+} from './arch.js';
+export { sweepDesign, designPoint, designSvg, type DesignPoint } from './design.js';
 export { plan, expectedWeights, poolOutSize, convOutSize, type Plan, type Row, type ConvOp, type Shape3 } from './plan.js';
 export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';

@@ -52,6 +52,8 @@ interface Buffers {
   readonly b: number;
   readonly squeeze: number;
   readonly cols: number;
+  /** The complex bypass's 1x1 convolution output, before it is added. */
+  readonly bypass: number;
   readonly logits: number;
 }
 
@@ -178,9 +180,11 @@ export class SqueezeNet {
     let act = 0;
     let squeeze = 0;
     let cols = 0;
+    let bypass = 0;
     for (const row of p.rows) act = Math.max(act, floats(row.output));
     for (const op of p.convs) {
       if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
+      if (op.name.endsWith('.bypass')) bypass = Math.max(bypass, op.outC * op.outH * op.outW);
       if (!this.convs.get(op.name)!.direct) cols = Math.max(cols, op.outH * op.outW * op.inC * op.kernel * op.kernel);
     }
     const n = floats(p.input);
@@ -193,6 +197,7 @@ export class SqueezeNet {
       b: this.arena.alloc(act),
       squeeze: this.arena.alloc(squeeze),
       cols: this.arena.alloc(cols),
+      bypass: this.arena.alloc(bypass),
       logits: this.arena.alloc(p.rows.at(-1)!.output[0]),
     };
   }
@@ -222,6 +227,14 @@ export class SqueezeNet {
           this.conv(`${spec.name}.squeeze`, x, b.squeeze, spec.s1x1, 0, trace);
           this.conv(`${spec.name}.expand1x1`, b.squeeze, y, c, 0, trace);
           this.conv(`${spec.name}.expand3x3`, b.squeeze, y, c, spec.e1x1, trace);
+          if (spec.bypass === 'simple') {
+            // simple bypass: + the module's input
+            k.f32_add_inplace(y, x, c * h * w);
+          } else if (spec.bypass === 'complex') {
+            // complex bypass: + a 1x1 convolution of the module's input (no ReLU)
+            this.conv(`${spec.name}.bypass`, x, b.bypass, c, 0, trace, false);
+            k.f32_add_inplace(y, b.bypass, c * h * w);
+          }
           break;
         case 'avgpool':
           // avgpool10: global average, one logit per class
@@ -239,19 +252,19 @@ export class SqueezeNet {
     }
   }
 
-  private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[]): void {
+  private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[], relu = true): void {
     const { w, direct } = this.convs.get(name)!;
     const op = this.buffers.ops.get(name)!;
     const k = this.kernels;
     const m = op.outH * op.outW;
     const out = y + channelOffset * 4;
     if (direct) {
-      k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, 1);
+      k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, relu ? 1 : 0);
     } else {
       const depth = op.inC * op.kernel * op.kernel;
       const cols = this.buffers.cols;
       k.f32_im2col_nhwc(x, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, op.outH, op.outW, cols);
-      k.f32_gemm_4x8(m, op.outC, depth, cols, depth, w, out, ldc, 1);
+      k.f32_gemm_4x8(m, op.outC, depth, cols, depth, w, out, ldc, relu ? 1 : 0);
     }
     if (trace && name.includes('.')) trace.push(this.capture(name, y, op.outC, op.outH, op.outW, ldc, channelOffset));
   }

@@ -1,7 +1,7 @@
 // Shapes, parameter and MAC counts, and torchvision names, all derived from an Arch table.
 
 import type { Arch, LayerSpec } from './arch.js';
-import { InputError } from './errors.js';
+import { InputError, SqueezeNetError } from './errors.js';
 
 /** [channels, height, width] */
 export type Shape3 = readonly [number, number, number];
@@ -109,6 +109,10 @@ export function plan(arch: Arch, height = arch.input, width = height): Plan {
         const e3 = mkConv(`${spec.name}.expand3x3`, `${param}.expand3x3`, sqShape, spec.e3x3, 3, 1, 1);
         convs = [sq, e1, e3];
         shape = [spec.e1x1 + spec.e3x3, e1.outH, e1.outW];
+        if (spec.bypass === 'simple' && input[0] !== shape[0]) {
+          throw new SqueezeNetError(`${spec.name}: a simple bypass needs as many input channels (${input[0]}) as outputs (${shape[0]})`);
+        }
+        if (spec.bypass === 'complex') convs.push(mkConv(`${spec.name}.bypass`, `${param}.bypass`, input, shape[0], 1, 1, 0));
         break;
       }
       case 'avgpool':

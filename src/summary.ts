@@ -14,7 +14,7 @@ function kernelText(row: Row): string {
     case 'avgpool':
       return `global average`;
     case 'fire':
-      return '';
+      return s.bypass === 'simple' ? 'bypass: + input' : s.bypass === 'complex' ? 'bypass: + 1x1 conv of input' : '';
   }
 }
 
@@ -42,7 +42,7 @@ export function formatSummary(p: Plan): string {
   const line = (cells: string[]): string =>
     cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  const sizeMiB = (p.params * 4) / 2 ** 20;
+  const mib = (bits: number): string => `${((p.params * bits) / 8 / 2 ** 20).toFixed(2)} MiB`;
   return [
     `${p.arch.name}: ${p.arch.description}`,
     `input ${p.input[1]}x${p.input[2]}x3`,
@@ -53,6 +53,7 @@ export function formatSummary(p: Plan): string {
     rule,
     line(rows.at(-1)!),
     '',
-    `${group(p.params)} parameters (${sizeMiB.toFixed(2)} MiB at 32 bits), ${group(p.macs)} convolution MACs (${(p.macs / 1e9).toFixed(3)} GMAC)`,
+    `${group(p.params)} parameters, ${group(p.macs)} convolution MACs (${(p.macs / 1e9).toFixed(3)} GMAC)`,
+    `model size, dense: ${mib(32)} at 32 bits, ${mib(8)} at 8 bits, ${mib(6)} at 6 bits (1 MiB = 2^20 bytes; codebooks and sparse indices not counted)`,
   ].join('\n');
 }

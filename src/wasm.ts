@@ -11,6 +11,7 @@ export interface Kernels {
   f32_maxpool_nhwc(input: number, height: number, width: number, channels: number, size: number, stride: number, pad: number, outHeight: number, outWidth: number, output: number): void;
   f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
   f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
+  f32_add_inplace(y: number, x: number, n: number): void;
 }
 
 const KERNEL_NAMES = [
@@ -20,6 +21,7 @@ const KERNEL_NAMES = [
   'f32_maxpool_nhwc',
   'f32_global_avgpool_nhwc',
   'f32_nchw_to_nhwc',
+  'f32_add_inplace',
 ] as const;
 
 /**

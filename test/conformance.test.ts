@@ -1,7 +1,7 @@
 // Every layer of every PyTorch fixture (seeded random weights), shapes exact and values within
 // a relative tolerance. The table printed per case shows the largest difference per layer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqueezeNet, type ArchName, type LayerOutput } from '../src/index.js';
+import { SqueezeNet, ARCHS, metaArch, type Arch, type ArchName, type LayerOutput } from '../src/index.js';
 import { compare, dense, readFixture, readManifest, type Comparison, type FixtureCase } from './fixture-reader.js';
 
 /**
@@ -28,14 +28,17 @@ export const engineName = (fixtureName: string): string => (fixtureName === 'log
 
 function describeCase(c: FixtureCase): void {
   const [, , h, w] = c.input as [number, number, number, number];
-  describe(`${c.arch} at ${h}x${w} (${c.file}, ${c.storage})`, () => {
+  const label = c.meta ? `${c.arch} SR=${c.meta.sr} pct3x3=${c.meta.pct3x3}` : c.arch;
+  describe(`${label} at ${h}x${w} (${c.file}, ${c.storage})`, () => {
     let layers: Map<string, LayerOutput>;
     let tensors: ReturnType<typeof readFixture>;
     const rows: string[] = [];
     beforeAll(async () => {
       tensors = readFixture(c.file);
+      const arch: Arch = c.meta ? metaArch(c.meta) : ARCHS[c.arch as ArchName];
+      expect(arch, `unknown arch ${c.arch}`).toBeDefined();
       const model = await SqueezeNet.load({
-        arch: c.arch as ArchName,
+        arch,
         weights: fixtureWeights(c.weights),
         inputSize: [h, w],
       });
@@ -43,7 +46,7 @@ function describeCase(c: FixtureCase): void {
       layers = new Map(trace.layers.map((l) => [l.name, l]));
     });
     afterAll(() => {
-      console.log(`${c.arch} ${h}x${w} (${c.file}): largest |engine - PyTorch| per layer, tolerance ${TOLERANCE} x max|PyTorch|\n${rows.join('\n')}`);
+      console.log(`${label} ${h}x${w} (${c.file}): largest |engine - PyTorch| per layer, tolerance ${TOLERANCE} x max|PyTorch|\n${rows.join('\n')}`);
     });
     for (const name of c.layers.filter((n) => n !== 'input')) {
       const shape = c.shapes[name]!;

@@ -13,14 +13,25 @@ function referenceForward(arch: ArchName, w: Map<string, Float32Array>, x: Map3)
     const get = (i: number): [Float32Array, Float32Array] => [w.get(`${c[i]!.param}.weight`)!, w.get(`${c[i]!.param}.bias`)!];
     if (s.kind === 'conv') m = referenceConv2d(m, ...get(0), s.out, s.kernel, s.stride, s.pad, true);
     else if (s.kind === 'maxpool') m = referenceMaxPool(m, s.size, s.stride, s.ceil);
-    else if (s.kind === 'fire') m = referenceFire(m, { squeeze: get(0), expand1x1: get(1), expand3x3: get(2) }, s.s1x1, s.e1x1, s.e3x3);
+    else if (s.kind === 'fire') {
+      const out = referenceFire(m, { squeeze: get(0), expand1x1: get(1), expand3x3: get(2) }, s.s1x1, s.e1x1, s.e3x3);
+      const by = s.bypass === 'complex' ? referenceConv2d(m, ...get(3), out.c, 1, 1, 0, false) : s.bypass === 'simple' ? m : undefined;
+      if (by) for (let i = 0; i < out.data.length; i++) out.data[i] += by.data[i]!;
+      m = out;
+    }
     else return referenceGlobalAvgPool(m);
   }
   throw new Error('no avgpool');
 }
 
 describe('engine vs reference', () => {
-  for (const [arch, h, w] of [['v1.0', 37, 37], ['v1.0-caffe', 39, 45], ['v1.1', 33, 47]] as const) {
+  for (const [arch, h, w] of [
+    ['v1.0', 37, 37],
+    ['v1.0-caffe', 39, 45],
+    ['v1.1', 33, 47],
+    ['simple-bypass', 41, 37],
+    ['complex-bypass', 37, 43],
+  ] as const) {
     it(`${arch} at ${h}x${w}: logits match the plain-loop reference`, async () => {
       const seed = 1234;
       const weights = randomWeights(plan(ARCHS[arch], h, w), seed);

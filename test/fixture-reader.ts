@@ -35,6 +35,8 @@ export interface FixtureCase {
   readonly shapes: Record<string, number[]>;
   readonly ceil_edge_pools?: string[];
   readonly storage: 'dense' | 'sampled';
+  /** Section 5 metaparameters, for cases of the v1.0 layout with other Fire sizes. */
+  readonly meta?: { baseE: number; incrE: number; freq: number; pct3x3: number; sr: number };
 }
 export interface Manifest {
   readonly version: number;
