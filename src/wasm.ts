@@ -75,6 +75,11 @@ async function readBundled(file: string): Promise<ArrayBuffer | Uint8Array> {
   );
 }
 
+/** Compiles the kernels (once per bundled build) without instantiating them. */
+export function compileKernels(source: WasmSource | undefined, debug = false): Promise<WebAssembly.Module> {
+  return compile(source, debug);
+}
+
 async function compile(source: WasmSource | undefined, debug: boolean): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source === undefined) {
