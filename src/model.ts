@@ -3,7 +3,7 @@
 import { ARCHS, type Arch, type ArchName } from './arch.js';
 import { Arena } from './arena.js';
 import { DisposedError, InputError } from './errors.js';
-import { packGemmWeights, packedGemmSize } from './pack.js';
+import { packGemmWeights, packedGemmSize, packWinogradWeights, winogradApplies } from './pack.js';
 import { plan, type ConvOp, type Plan, type Row } from './plan.js';
 import { instantiate, type Kernels, type WasmSource } from './wasm.js';
 import { checkWeights, type WeightMap } from './weights.js';
@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly inputSize?: number | readonly [number, number];
   /** Use the kernels' debug build, which checks every call (slower). */
   readonly debug?: boolean;
+  /** Run 3x3 / stride 1 convolutions as Winograd F(2x2, 3x3) (default true; false: im2col + GEMM). */
+  readonly winograd?: boolean;
 }
 
 export interface RunOptions {
@@ -35,11 +37,14 @@ export interface LayerOutput {
   readonly data: Float32Array;
 }
 
-/** A convolution's packed weights and biases (byte offset), and whether it needs im2col. */
+/** A convolution's packed weights and biases (byte offsets), and how it runs. */
 interface ConvWeights {
+  /** `direct`: a plain 1x1, stride 1, no padding: the GEMM reads the activation map itself. */
+  readonly method: 'direct' | 'im2col' | 'winograd';
+  /** GEMM-packed weights with bias; for Winograd the 16 transformed matrices. */
   readonly w: number;
-  /** A plain 1x1, stride 1, no padding: the GEMM reads the activation map itself, no im2col. */
-  readonly direct: boolean;
+  /** Winograd: the plain bias, added in the output transform. */
+  readonly bias: number;
 }
 
 interface Buffers {
@@ -52,6 +57,9 @@ interface Buffers {
   readonly b: number;
   readonly squeeze: number;
   readonly cols: number;
+  /** Winograd: transformed input tiles, and the 16 GEMM products. */
+  readonly wgInput: number;
+  readonly wgProducts: number;
   /** The complex bypass's 1x1 convolution output, before it is added. */
   readonly bypass: number;
   readonly logits: number;
@@ -90,17 +98,22 @@ export class SqueezeNet {
     const arena = new Arena(kernels);
     const convs = new Map<string, ConvWeights>();
     for (const op of p.convs) {
-      const size = packedGemmSize(op.outC, op.inC, op.kernel);
-      const w = arena.alloc(size);
-      packGemmWeights(
-        weights.get(`${op.param}.weight`)!,
-        weights.get(`${op.param}.bias`)!,
-        op.outC,
-        op.inC,
-        op.kernel,
-        arena.view(w, size),
-      );
-      convs.set(op.name, { w, direct: op.kernel === 1 && op.stride === 1 && op.pad === 0 });
+      const weight = weights.get(`${op.param}.weight`)!;
+      const bias = weights.get(`${op.param}.bias`)!;
+      if (options.winograd !== false && winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad)) {
+        const size = 16 * packedGemmSize(op.outC, op.inC, 1);
+        const w = arena.alloc(size);
+        packWinogradWeights(weight, op.outC, op.inC, arena.view(w, size));
+        const b = arena.alloc(op.outC);
+        arena.view(b, op.outC).set(bias);
+        convs.set(op.name, { method: 'winograd', w, bias: b });
+      } else {
+        const size = packedGemmSize(op.outC, op.inC, op.kernel);
+        const w = arena.alloc(size);
+        packGemmWeights(weight, bias, op.outC, op.inC, op.kernel, arena.view(w, size));
+        const direct = op.kernel === 1 && op.stride === 1 && op.pad === 0;
+        convs.set(op.name, { method: direct ? 'direct' : 'im2col', w, bias: 0 });
+      }
     }
     return new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
   }
@@ -181,11 +194,19 @@ export class SqueezeNet {
     let squeeze = 0;
     let cols = 0;
     let bypass = 0;
+    let wgInput = 0;
+    let wgProducts = 0;
     for (const row of p.rows) act = Math.max(act, floats(row.output));
     for (const op of p.convs) {
       if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
       if (op.name.endsWith('.bypass')) bypass = Math.max(bypass, op.outC * op.outH * op.outW);
-      if (!this.convs.get(op.name)!.direct) cols = Math.max(cols, op.outH * op.outW * op.inC * op.kernel * op.kernel);
+      const method = this.convs.get(op.name)!.method;
+      if (method === 'im2col') cols = Math.max(cols, op.outH * op.outW * op.inC * op.kernel * op.kernel);
+      if (method === 'winograd') {
+        const tiles = Math.ceil(op.outH / 2) * Math.ceil(op.outW / 2);
+        wgInput = Math.max(wgInput, 16 * tiles * op.inC);
+        wgProducts = Math.max(wgProducts, 16 * tiles * op.outC);
+      }
     }
     const n = floats(p.input);
     return {
@@ -197,6 +218,8 @@ export class SqueezeNet {
       b: this.arena.alloc(act),
       squeeze: this.arena.alloc(squeeze),
       cols: this.arena.alloc(cols),
+      wgInput: this.arena.alloc(wgInput),
+      wgProducts: this.arena.alloc(wgProducts),
       bypass: this.arena.alloc(bypass),
       logits: this.arena.alloc(p.rows.at(-1)!.output[0]),
     };
@@ -253,13 +276,24 @@ export class SqueezeNet {
   }
 
   private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[], relu = true): void {
-    const { w, direct } = this.convs.get(name)!;
+    const { w, method, bias } = this.convs.get(name)!;
     const op = this.buffers.ops.get(name)!;
     const k = this.kernels;
     const m = op.outH * op.outW;
     const out = y + channelOffset * 4;
-    if (direct) {
+    if (method === 'direct') {
       k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, relu ? 1 : 0);
+    } else if (method === 'winograd') {
+      const { wgInput: v, wgProducts: prod } = this.buffers;
+      const th = Math.ceil(op.outH / 2);
+      const tw = Math.ceil(op.outW / 2);
+      const tiles = th * tw;
+      const stride = packedGemmSize(op.outC, op.inC, 1) * 4;
+      k.f32_winograd23_input_nhwc(x, op.inH, op.inW, op.inC, th, tw, v);
+      for (let xi = 0; xi < 16; xi++) {
+        k.f32_gemm_4x8(tiles, op.outC, op.inC, v + xi * tiles * op.inC * 4, op.inC, w + xi * stride, prod + xi * tiles * op.outC * 4, op.outC, 0);
+      }
+      k.f32_winograd23_output_nhwc(prod, th, tw, op.outC, bias, out, op.outH, op.outW, ldc, relu ? 1 : 0);
     } else {
       const depth = op.inC * op.kernel * op.kernel;
       const cols = this.buffers.cols;

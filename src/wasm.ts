@@ -12,6 +12,8 @@ export interface Kernels {
   f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
   f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
   f32_add_inplace(y: number, x: number, n: number): void;
+  f32_winograd23_input_nhwc(input: number, height: number, width: number, channels: number, tilesH: number, tilesW: number, v: number): void;
+  f32_winograd23_output_nhwc(m: number, tilesH: number, tilesW: number, outChannels: number, bias: number, output: number, height: number, width: number, ldc: number, relu: number): void;
 }
 
 const KERNEL_NAMES = [
@@ -22,6 +24,8 @@ const KERNEL_NAMES = [
   'f32_global_avgpool_nhwc',
   'f32_nchw_to_nhwc',
   'f32_add_inplace',
+  'f32_winograd23_input_nhwc',
+  'f32_winograd23_output_nhwc',
 ] as const;
 
 /**
