@@ -2,8 +2,8 @@
 
 import { ARCHS, type Arch, type ArchName } from './arch.js';
 import { Arena } from './arena.js';
-import { DisposedError, InputError } from './errors.js';
-import { packGemmWeights, packedGemmSize, packWinogradWeights, winogradApplies } from './pack.js';
+import { DisposedError, InputError, WeightError } from './errors.js';
+import { packedGemmSize, winogradApplies } from './pack.js';
 import { plan, type ConvOp, type Plan, type Row } from './plan.js';
 import { instantiate, type Kernels, type WasmSource } from './wasm.js';
 import { checkWeights, type WeightMap } from './weights.js';
@@ -100,20 +100,27 @@ export class SqueezeNet {
     for (const op of p.convs) {
       const weight = weights.get(`${op.param}.weight`)!;
       const bias = weights.get(`${op.param}.bias`)!;
-      if (options.winograd !== false && winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad)) {
-        const size = 16 * packedGemmSize(op.outC, op.inC, 1);
-        const w = arena.alloc(size);
-        packWinogradWeights(weight, op.outC, op.inC, arena.view(w, size));
-        const b = arena.alloc(op.outC);
-        arena.view(b, op.outC).set(bias);
-        convs.set(op.name, { method: 'winograd', w, bias: b });
-      } else {
-        const size = packedGemmSize(op.outC, op.inC, op.kernel);
-        const w = arena.alloc(size);
-        packGemmWeights(weight, bias, op.outC, op.inC, op.kernel, arena.view(w, size));
-        const direct = op.kernel === 1 && op.stride === 1 && op.pad === 0;
-        convs.set(op.name, { method: direct ? 'direct' : 'im2col', w, bias: 0 });
+      const winograd = options.winograd !== false && winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad);
+      const size = (winograd ? 16 : 1) * packedGemmSize(op.outC, op.inC, winograd ? 1 : op.kernel);
+      const w = arena.alloc(size);
+      const b = arena.alloc(op.outC);
+      // Raw tensors go to scratch past the packed weights; packing and the finiteness check run in WASM.
+      const scratch = arena.mark();
+      const raw = arena.alloc(weight.length);
+      arena.view(raw, weight.length).set(weight);
+      arena.view(b, bias.length).set(bias);
+      for (const [name, at, n] of [[`${op.param}.weight`, raw, weight.length], [`${op.param}.bias`, b, bias.length]] as const) {
+        const bad = kernels.f32_find_nonfinite(at, n);
+        if (bad >= 0) throw new WeightError(`value ${arena.view(at, n)[bad]} at index ${bad} is not finite`, name);
       }
+      if (winograd) {
+        kernels.f32_pack_winograd23(raw, op.outC, op.inC, arena.alloc(16 * op.outC * op.inC), w);
+      } else {
+        kernels.f32_pack_gemm(raw, b, op.outC, op.inC, op.kernel, w);
+      }
+      arena.release(scratch);
+      const method = winograd ? 'winograd' : op.kernel === 1 && op.stride === 1 && op.pad === 0 ? 'direct' : 'im2col';
+      convs.set(op.name, { method, w, bias: b });
     }
     return new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
   }

@@ -13,6 +13,9 @@ export interface Kernels {
   f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
   f32_add_inplace(y: number, x: number, n: number): void;
   f32_winograd23_input_nhwc(input: number, height: number, width: number, channels: number, tilesH: number, tilesW: number, v: number): void;
+  f32_find_nonfinite(src: number, n: number): number;
+  f32_pack_gemm(weight: number, bias: number, outC: number, inC: number, kernel: number, dst: number): void;
+  f32_pack_winograd23(weight: number, outC: number, inC: number, u: number, dst: number): void;
   f32_winograd23_output_nhwc(m: number, tilesH: number, tilesW: number, outChannels: number, bias: number, output: number, height: number, width: number, ldc: number, relu: number): void;
 }
 
@@ -26,6 +29,9 @@ const KERNEL_NAMES = [
   'f32_add_inplace',
   'f32_winograd23_input_nhwc',
   'f32_winograd23_output_nhwc',
+  'f32_find_nonfinite',
+  'f32_pack_gemm',
+  'f32_pack_winograd23',
 ] as const;
 
 /**
