@@ -24,6 +24,12 @@ export function f32_im2col_nhwc(
           continue;
         }
         const srcRow = input + <usize>iy * rowStride;
+        if (ix0 >= 0 && ix0 + kw <= width) {
+          // the whole row of taps is one contiguous run of kw pixels
+          copyTap(dst, srcRow + <usize>ix0 * tapBytes, tapBytes * <usize>kw);
+          dst += tapBytes * <usize>kw;
+          continue;
+        }
         for (let kx = 0; kx < kw; kx++) {
           const ix = ix0 + kx;
           if (<u32>ix >= <u32>width) {
@@ -38,10 +44,10 @@ export function f32_im2col_nhwc(
   }
 }
 
-// memory.copy is a call into the engine; for a few channels (conv1 has 3) plain moves are cheaper.
+// memory.copy is a call into the engine; short runs (conv1 has 3 channels) are cheaper as moves.
 @inline
 function copyTap(dst: usize, src: usize, bytes: usize): void {
-  if (bytes > 64) {
+  if (bytes > 512) {
     memory.copy(dst, src, bytes);
     return;
   }
