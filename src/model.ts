@@ -45,8 +45,12 @@ export interface LayerOutput {
 
 /** A convolution's packed weights and biases (byte offsets), and how it runs. */
 interface ConvWeights {
-  /** `direct`: a plain 1x1, stride 1, no padding: the GEMM reads the activation map itself. */
-  readonly method: 'direct' | 'im2col' | 'winograd';
+  /**
+   * `direct`: a plain 1x1, stride 1, no padding: the GEMM reads the activation map itself.
+   * `padded1x1`: 1x1, stride 1, with padding (Caffe's conv10): the border is relu(bias), the
+   * interior a GEMM per row.
+   */
+  readonly method: 'direct' | 'padded1x1' | 'im2col' | 'winograd';
   /** GEMM-packed weights with bias; for Winograd the 16 transformed matrices. */
   readonly w: number;
   /** Winograd: the plain bias, added in the output transform. */
@@ -125,7 +129,8 @@ export class SqueezeNet {
         kernels.f32_pack_gemm(raw, b, op.outC, op.inC, op.kernel, w);
       }
       arena.release(scratch);
-      const method = winograd ? 'winograd' : op.kernel === 1 && op.stride === 1 && op.pad === 0 ? 'direct' : 'im2col';
+      const pointwise = op.kernel === 1 && op.stride === 1;
+      const method = winograd ? 'winograd' : pointwise ? (op.pad === 0 ? 'direct' : 'padded1x1') : 'im2col';
       convs.set(op.name, { method, w, bias: b });
     }
     const model = new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
@@ -318,6 +323,13 @@ export class SqueezeNet {
     const out = y + channelOffset * 4;
     if (method === 'direct') {
       k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, relu ? 1 : 0);
+    } else if (method === 'padded1x1') {
+      const r = relu ? 1 : 0;
+      k.f32_fill_rows(out, m, op.outC, ldc, bias, r);
+      for (let iy = 0; iy < op.inH; iy++) {
+        const row = out + ((iy + op.pad) * op.outW + op.pad) * ldc * 4;
+        k.f32_gemm_4x8(op.inW, op.outC, op.inC, x + iy * op.inW * op.inC * 4, op.inC, w, row, ldc, r);
+      }
     } else if (method === 'winograd') {
       const { wgInput: v, wgProducts: prod } = this.buffers;
       const th = Math.ceil(op.outH / 2);

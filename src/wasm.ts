@@ -12,6 +12,7 @@ export interface Kernels {
   f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
   f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
   f32_add_inplace(y: number, x: number, n: number): void;
+  f32_fill_rows(dst: number, rows: number, n: number, ldc: number, src: number, relu: number): void;
   f32_winograd23_input_nhwc(input: number, height: number, width: number, channels: number, tilesH: number, tilesW: number, v: number): void;
   f32_find_nonfinite(src: number, n: number): number;
   f32_pack_gemm(weight: number, bias: number, outC: number, inC: number, kernel: number, dst: number): void;
@@ -27,6 +28,7 @@ const KERNEL_NAMES = [
   'f32_global_avgpool_nhwc',
   'f32_nchw_to_nhwc',
   'f32_add_inplace',
+  'f32_fill_rows',
   'f32_winograd23_input_nhwc',
   'f32_winograd23_output_nhwc',
   'f32_find_nonfinite',
