@@ -91,7 +91,7 @@ export function designSvg(points: readonly DesignPoint[], title = 'SqueezeNet de
       const cy = Y(p.bytes / 2 ** 20).toFixed(1);
       out.push(
         `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${col}"><title>${sweep} ${v}: ${p.params.toLocaleString('en-US')} parameters, ${(p.macs / 1e9).toFixed(3)} GMAC</title></circle>`,
-        `<text x="${cx}" y="${Number(cy) - 7}" text-anchor="middle" font-size="9" fill="${col}">${v}</text>`,
+        `<text x="${cx}" y="${Number(cy) + (sweep === 'SR' ? -7 : 14)}" text-anchor="${sweep === 'SR' ? 'end' : 'start'}" font-size="9" fill="${col}">${v}</text>`,
       );
     }
     const fixed = sweep === 'SR' ? 'pct3x3 = 0.5' : `SR = ${pts[0]!.meta.sr}`;

@@ -22,3 +22,7 @@ export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
+export { decodeDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DecodedTensor, type DeepCompressionLayer } from './formats/deepcompression.js';
+export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
+export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
+export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';

@@ -1,14 +1,27 @@
 #!/usr/bin/env node
 // The `squeezenet` command: dispatches to one file per subcommand.
 
+import { classifyCommand } from './classify.js';
+import { designCommand } from './design.js';
+import { evalCommand } from './eval.js';
 import { summaryCommand } from './summary.js';
 
 const USAGE = `squeezenet: SqueezeNet on WebAssembly SIMD, no GPU
 
 Usage:
-  squeezenet summary [--arch v1.0|v1.0-caffe|v1.1] [--input N]
-                            print Table 1 for a network: layer, output, kernel,
-                            Fire sizes, parameters and MACs, with totals
+  squeezenet summary [--arch NAME] [--input N]
+                            print Table 1 for a network (v1.0, v1.0-caffe, v1.1,
+                            simple-bypass, complex-bypass): layer, output, kernel,
+                            Fire sizes, parameters and MACs, with totals and sizes
+  squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
+                            the top classes of each JPEG or PNG photo, with the
+                            pretrained Deep Compression SqueezeNet (0.66 MB)
+  squeezenet eval [--weights FILE] [--json] DIR
+                            top-1 and top-5 accuracy over DIR's images, each
+                            labelled by the class index its name starts with
+  squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
+                            sweep Section 5's metaparameters: parameters, size and
+                            MACs per design, optionally drawn as an SVG
   squeezenet help           this text
 
 Run \`squeezenet <command> --help\` for a command's options.`;
@@ -18,6 +31,12 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'summary':
       return summaryCommand(rest);
+    case 'classify':
+      return classifyCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
+    case 'design':
+      return designCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,95 @@
+// `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet.
+
+import type { Prediction } from '../classify.js';
+import { intFlag, parseArgs, UsageError } from './args.js';
+import { classifyFile, CliError, loadModel, oneLine, Progress, SHARED_MODEL, weightsLocation } from './load.js';
+
+const HELP = `Usage: squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
+
+Classifies JPEG and PNG photos with the pretrained Deep Compression SqueezeNet v1.0
+(0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
+centre crop 227, BGR minus the means 104/117/123.
+
+Options:
+  --weights FILE  the Deep Compression .net file (default: $SQUEEZENET_WEIGHTS, else
+                  $SQUEEZENET_SHARED/${SHARED_MODEL},
+                  else ../shared/... beside the project)
+  --top K         how many classes per image (default 5, at most 1000)
+  --json          one JSON object per image and line:
+                  {"file", "top": [{"index", "synset", "label", "prob"}]}
+  --progress      show [i/n] progress on stderr even when it is not a terminal
+  --no-progress   never show progress (on a terminal it shows for 2 or more images)
+  -h, --help      this text
+
+A file that cannot be read or decoded is reported on stderr and skipped; the exit code
+is then 1. Usage errors exit 2.`;
+
+function table(file: string, top: readonly Prediction[]): string {
+  const rows = top.map((p, i) => [
+    String(i + 1).padStart(4),
+    `${(p.prob * 100).toFixed(2)}%`.padStart(7),
+    String(p.index).padStart(5),
+    p.synset,
+    p.label,
+  ]);
+  const head = ['rank'.padStart(4), 'prob'.padStart(7), 'index', 'synset'.padEnd(9), 'label'];
+  return [file, ...[head, ...rows].map((r) => `  ${r.join('  ')}`.trimEnd())].join('\n');
+}
+
+export async function classifyCommand(argv: string[]): Promise<number> {
+  let args;
+  let top: number;
+  try {
+    args = parseArgs(argv, ['weights', 'top'], ['json', 'help', 'progress', 'no-progress']);
+    if (args.flags.has('help')) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    top = intFlag(args, 'top', 5);
+    if (top > 1000) throw new UsageError(`--top must be at most 1000, got ${top}`);
+    if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`squeezenet classify: ${e.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const json = args.flags.has('json');
+  const files = args.positionals;
+  let model;
+  try {
+    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined));
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    process.stderr.write(`squeezenet classify: ${e.message}\n`);
+    return 1;
+  }
+  const progress = Progress.choose(args.flags.has('progress'), args.flags.has('no-progress'), files.length);
+  let failed = 0;
+  let printed = 0;
+  files.forEach((file, i) => {
+    progress.tick(i + 1, file);
+    let result: Prediction[];
+    try {
+      result = classifyFile(model, file, top);
+    } catch (e) {
+      failed++;
+      progress.clear();
+      process.stderr.write(`squeezenet classify: ${file}: ${oneLine(e)}\n`);
+      return;
+    }
+    progress.clear();
+    if (json) {
+      const topJson = result.map(({ index, synset, label, prob }) => ({ index, synset, label, prob }));
+      process.stdout.write(`${JSON.stringify({ file, top: topJson })}\n`);
+    } else {
+      process.stdout.write(`${printed > 0 ? '\n' : ''}${table(file, result)}\n`);
+    }
+    printed++;
+  });
+  progress.clear();
+  model.dispose();
+  if (failed > 0) process.stderr.write(`squeezenet classify: ${failed} of ${files.length} images failed\n`);
+  return failed > 0 ? 1 : 0;
+}

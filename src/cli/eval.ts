@@ -1,0 +1,131 @@
+// `squeezenet eval`: top-1 and top-5 accuracy over a folder of labelled images.
+
+import { readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { IMAGENET_CLASS_COUNT } from '../labels.js';
+import { parseArgs, UsageError } from './args.js';
+import { IMAGE_EXTENSIONS } from './images.js';
+import { classifyFile, CliError, loadModel, oneLine, Progress, SHARED_MODEL, weightsLocation } from './load.js';
+
+const HELP = `Usage: squeezenet eval [--weights FILE] [--json] DIR
+
+Classifies every .jpg, .jpeg and .png file in DIR (any case, not recursive) with the
+Deep Compression SqueezeNet v1.0 and prints top-1 and top-5 accuracy. Each file's
+label is the ImageNet class index its name starts with: IDX_anything.JPEG, as in
+../shared/data/imagenet-sample.
+
+Options:
+  --weights FILE  the Deep Compression .net file (default: $SQUEEZENET_WEIGHTS, else
+                  $SQUEEZENET_SHARED/${SHARED_MODEL},
+                  else ../shared/... beside the project)
+  --json          print one JSON line instead: {"images", "top1", "top5",
+                  "top1_accuracy", "top5_accuracy", "failed": [{"file", "error"}]}
+  --progress      show [i/n] progress on stderr even when it is not a terminal
+  --no-progress   never show progress (on a terminal it always shows)
+  -h, --help      this text
+
+A file that cannot be read, decoded or labelled is reported on stderr, left out of the
+accuracy, and makes the exit code 1. Usage errors exit 2.`;
+
+/** The class index a file name starts with (`340_n02391049_zebra.JPEG` -> 340). */
+export function labelOf(file: string): number {
+  const m = /^(\d+)_/.exec(file);
+  const label = m ? Number(m[1]) : NaN;
+  if (!Number.isInteger(label) || label >= IMAGENET_CLASS_COUNT) {
+    throw new CliError(`its name does not start with an ImageNet class index 0..${IMAGENET_CLASS_COUNT - 1} and "_" (IDX_name.JPEG)`);
+  }
+  return label;
+}
+
+const percent = (n: number, total: number): string => (total === 0 ? '-' : `${((100 * n) / total).toFixed(1)} %`);
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  let args;
+  let dir: string;
+  try {
+    args = parseArgs(argv, ['weights'], ['json', 'help', 'progress', 'no-progress']);
+    if (args.flags.has('help')) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    if (args.positionals.length !== 1) {
+      throw new UsageError(args.positionals.length === 0 ? 'no DIR given' : `one DIR only, got ${args.positionals.length} arguments`);
+    }
+    dir = args.positionals[0]!;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`squeezenet eval: ${e.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const json = args.flags.has('json');
+  let files: string[];
+  try {
+    files = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => !d.isDirectory() && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(d.name).toLowerCase()))
+      .map((d) => d.name)
+      .sort();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code === 'ENOENT' ? 'no such directory' : err.code === 'ENOTDIR' ? 'not a directory' : err.message;
+    process.stderr.write(`squeezenet eval: ${dir}: ${reason}\n`);
+    return 1;
+  }
+  if (files.length === 0) {
+    process.stderr.write(`squeezenet eval: ${dir}: no .jpg, .jpeg or .png files\n`);
+    return 1;
+  }
+  let model;
+  try {
+    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined));
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    process.stderr.write(`squeezenet eval: ${e.message}\n`);
+    return 1;
+  }
+  const progress = Progress.choose(args.flags.has('progress'), args.flags.has('no-progress'), files.length, 1);
+  const failed: { file: string; error: string }[] = [];
+  let images = 0;
+  let top1 = 0;
+  let top5 = 0;
+  const t0 = performance.now();
+  files.forEach((file, i) => {
+    progress.tick(i + 1, file);
+    try {
+      const label = labelOf(file);
+      const top = classifyFile(model, join(dir, file), 5).map((p) => p.index);
+      images++;
+      if (top[0] === label) top1++;
+      if (top.includes(label)) top5++;
+    } catch (e) {
+      const error = oneLine(e);
+      failed.push({ file, error });
+      progress.clear();
+      process.stderr.write(`squeezenet eval: ${join(dir, file)}: ${error}\n`);
+    }
+  });
+  progress.clear();
+  model.dispose();
+  const seconds = (performance.now() - t0) / 1000;
+  if (json) {
+    const summary = {
+      images,
+      top1,
+      top5,
+      top1_accuracy: images === 0 ? null : top1 / images,
+      top5_accuracy: images === 0 ? null : top5 / images,
+      failed,
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    const lines = [
+      `${images} images in ${dir} (SqueezeNet v1.0, Deep Compression weights), ${seconds.toFixed(1)} s`,
+      `top-1: ${String(top1).padStart(String(images).length)}/${images}  ${percent(top1, images)}`,
+      `top-5: ${String(top5).padStart(String(images).length)}/${images}  ${percent(top5, images)}`,
+    ];
+    if (failed.length > 0) lines.push(`failed: ${failed.length} (not counted; see above)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,119 @@
+// What `classify` and `eval` share: finding the weights, loading the model once, reading an
+// image file to its top classes, progress on stderr.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { topK, type Prediction } from '../classify.js';
+import { loadDeepCompression } from '../formats/deepcompression.js';
+import type { SqueezeNet } from '../model.js';
+import { preprocess, RECIPES } from '../preprocess.js';
+import { decodeImage } from './images.js';
+
+/** The Deep Compression model inside the shared directory. */
+export const SHARED_MODEL = 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net';
+
+/** The project root: the nearest folder above this file with a package.json (dist/src/cli -> ../../..). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+export interface WeightsLocation {
+  readonly path: string;
+  /** How the path was chosen, for messages. */
+  readonly from: string;
+}
+
+/** --weights FILE, else $SQUEEZENET_WEIGHTS, else the model in $SQUEEZENET_SHARED or ../shared beside the project. */
+export function weightsLocation(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): WeightsLocation {
+  if (flag !== undefined) return { path: resolve(flag), from: '--weights' };
+  if (env.SQUEEZENET_WEIGHTS) return { path: resolve(env.SQUEEZENET_WEIGHTS), from: 'SQUEEZENET_WEIGHTS' };
+  if (env.SQUEEZENET_SHARED) return { path: resolve(env.SQUEEZENET_SHARED, SHARED_MODEL), from: 'SQUEEZENET_SHARED' };
+  return { path: join(projectRoot(), '..', 'shared', SHARED_MODEL), from: 'the default, ../shared beside the project' };
+}
+
+/** A failure the command reports in one line and exits 1 for. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export const WEIGHTS_HINT =
+  'point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet.net (the Deep Compression SqueezeNet v1.0), ' +
+  'or SQUEEZENET_SHARED at the folder holding models/';
+
+/** Reads and decodes the Deep Compression weights and loads the v1.0-caffe network, once per process. */
+export async function loadModel(where: WeightsLocation): Promise<SqueezeNet> {
+  if (!existsSync(where.path)) {
+    throw new CliError(`weights not found at ${where.path} (${where.from}); ${WEIGHTS_HINT}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(where.path);
+  } catch (e) {
+    throw new CliError(`cannot read weights ${where.path}: ${(e as Error).message}`);
+  }
+  try {
+    return await loadDeepCompression(bytes);
+  } catch (e) {
+    throw new CliError(`${where.path}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads, decodes, preprocesses (Caffe recipe) and classifies one image file. */
+export function classifyFile(model: SqueezeNet, file: string, top: number): Prediction[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    throw new CliError(reason);
+  }
+  const input = preprocess(decodeImage(bytes), 'caffe');
+  const size = RECIPES.caffe.input;
+  return topK(model.run(input, { height: size, width: size }), top);
+}
+
+/** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */
+export class Progress {
+  private shown = false;
+  constructor(
+    private readonly mode: 'tty' | 'lines' | 'off',
+    private readonly total: number,
+  ) {}
+
+  static choose(flag: boolean, quiet: boolean, total: number, min = 2): Progress {
+    const tty = process.stderr.isTTY === true;
+    const mode = quiet || total < min ? 'off' : flag ? (tty ? 'tty' : 'lines') : tty ? 'tty' : 'off';
+    return new Progress(mode, total);
+  }
+
+  tick(i: number, file: string): void {
+    if (this.mode === 'off') return;
+    const text = `[${i}/${this.total}] ${file}`;
+    if (this.mode === 'lines') {
+      process.stderr.write(`${text}\n`);
+    } else {
+      const width = Math.max(20, (process.stderr.columns || 80) - 1);
+      process.stderr.write(`\r\x1b[K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+      this.shown = true;
+    }
+  }
+
+  /** Wipes the in-place line before anything else is written. */
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+export const oneLine = (e: unknown): string => {
+  const err = e as Error;
+  const text = err instanceof CliError || err?.name === 'ImageDecodeError' ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+  return text.replace(/\s+/g, ' ').trim();
+};

@@ -1,0 +1,273 @@
+// The built command line (node dist/src/cli/main.js): classify and eval on real and broken files,
+// help, usage errors, missing weights; and the image decoders on every variant of test/data/images.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage, ImageDecodeError } from '../src/cli/images.js';
+import { IMAGES, MODEL, ROOT, shared } from './shared.js';
+
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return t;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, SQUEEZENET_WEIGHTS: shared(MODEL), ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let tmp: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build it with \`npm run build:ts\` (npm test does)`);
+  if (statSync(CLI).mtimeMs < newestSource(join(ROOT, 'src'))) {
+    throw new Error(`${CLI} is older than src/: rebuild with \`npm run build:ts\` (npm test does)`);
+  }
+  tmp = mkdtempSync(join(tmpdir(), 'squeezenet-cli-'));
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const tench = (): string => shared(join(IMAGES, '000_n01440764_tench.JPEG'));
+const zebra = (): string => shared(join(IMAGES, '340_n02391049_zebra.JPEG'));
+
+describe('squeezenet classify', () => {
+  it('--json: one object per image, the top 5 by softmax probability', () => {
+    const r = cli(['classify', '--json', tench()]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBe(1);
+    const out = JSON.parse(lines[0]!) as { file: string; top: { index: number; synset: string; label: string; prob: number }[] };
+    expect(out.file).toBe(tench());
+    expect(out.top.length).toBe(5);
+    expect(out.top[0]).toMatchObject({ index: 0, synset: 'n01440764', label: 'tench' });
+    expect(out.top[0]!.prob).toBeGreaterThan(0.9);
+    for (let i = 1; i < 5; i++) expect(out.top[i]!.prob).toBeLessThanOrEqual(out.top[i - 1]!.prob);
+    expect(Object.keys(out.top[0]!)).toEqual(['index', 'synset', 'label', 'prob']);
+  });
+
+  it('a table by default, --top K', () => {
+    const r = cli(['classify', '--top', '3', tench(), zebra()]);
+    expect(r.code).toBe(0);
+    const blocks = r.stdout.trim().split('\n\n');
+    expect(blocks.length).toBe(2);
+    expect(blocks[0]!.split('\n')).toEqual([
+      tench(),
+      '  rank     prob  index  synset     label',
+      expect.stringMatching(/^ {5}1 +\d+\.\d\d% +0 {2}n01440764 {2}tench$/),
+      expect.stringMatching(/^ {5}2 /),
+      expect.stringMatching(/^ {5}3 /),
+    ]);
+    expect(blocks[1]).toMatch(/n02391049  zebra/);
+  });
+
+  it('a missing file and a non-image: named on stderr, the batch goes on, exit 1', () => {
+    const notImage = join(tmp, 'notes.txt');
+    writeFileSync(notImage, 'not an image\n');
+    const gif = join(tmp, 'anim.jpg');
+    writeFileSync(gif, 'GIF89a\x01\x00\x01\x00');
+    const broken = join(tmp, 'broken.jpg');
+    writeFileSync(broken, readFileSync(tench()).subarray(0, 300));
+    const missing = join(tmp, 'missing.jpg');
+    const r = cli(['classify', '--json', missing, tench(), notImage, gif, broken, zebra()]);
+    expect(r.code).toBe(1);
+    const files = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file);
+    expect(files).toContain(tench());
+    expect(files).toContain(zebra());
+    const err = r.stderr.trim().split('\n');
+    expect(err).toContain(`squeezenet classify: ${missing}: no such file`);
+    expect(err).toContain(`squeezenet classify: ${notImage}: not a JPEG or PNG file`);
+    expect(err).toContain(`squeezenet classify: ${gif}: GIF images are not supported (JPEG and PNG only)`);
+    expect(err.some((l) => l.startsWith(`squeezenet classify: ${broken}: `))).toBe(true);
+    expect(err.at(-1)).toMatch(/\d of 6 images failed/);
+  });
+
+  it('PNG: the same class as the JPEG it was made from', () => {
+    const img = decodeImage(readFileSync(zebra()));
+    const png = new PNG({ width: img.width, height: img.height });
+    for (let p = 0; p < img.width * img.height; p++) {
+      png.data.set(img.data.subarray(3 * p, 3 * p + 3), 4 * p);
+      png.data[4 * p + 3] = 255;
+    }
+    const file = join(tmp, 'zebra.PNG');
+    writeFileSync(file, PNG.sync.write(png));
+    const r = cli(['classify', '--json', '--top', '1', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).top[0].label).toBe('zebra');
+  });
+
+  it('--help, and usage errors exit 2', () => {
+    const help = cli(['classify', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[--weights FILE\] \[--top K\] \[--json\] IMAGE\.\.\./);
+    for (const args of [['classify'], ['classify', '--top', '0', 'x.jpg'], ['classify', '--top', '1001', 'x.jpg'], ['classify', '--bogus', 'x.jpg']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^squeezenet classify: /);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('missing weights: says where it looked and how to point elsewhere, exit 1', () => {
+    const nowhere = join(tmp, 'no-such.net');
+    for (const [args, env, from] of [
+      [['--weights', nowhere], {}, '--weights'],
+      [[], { SQUEEZENET_WEIGHTS: nowhere }, 'SQUEEZENET_WEIGHTS'],
+    ] as const) {
+      const r = cli(['classify', ...args, tench()], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`weights not found at ${nowhere} (${from})`);
+      expect(r.stderr).toMatch(/point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet\.net/);
+    }
+    const r = cli(['classify', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`weights not found at ${join(tmp, MODEL)} (SQUEEZENET_SHARED)`);
+  });
+
+  it('a damaged weight file: the FormatError with layer and byte, exit 1', () => {
+    const bad = join(tmp, 'short.net');
+    writeFileSync(bad, readFileSync(shared(MODEL)).subarray(0, 600_000));
+    const r = cli(['classify', '--weights', bad, tench()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/short\.net: Deep Compression \.net layer conv_final \(classifier\.1\) at byte 600000: file ends inside/);
+  });
+});
+
+describe('squeezenet eval', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = join(tmp, 'eval');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    for (const f of ['000_n01440764_tench.JPEG', '340_n02391049_zebra.JPEG', '710_n03908714_pencil_sharpener.JPEG']) {
+      copyFileSync(shared(join(IMAGES, f)), join(dir, f.replace('zebra.JPEG', 'zebra.jpeg')));
+    }
+    writeFileSync(join(dir, '123_broken.jpg'), 'not a jpeg');
+    writeFileSync(join(dir, 'unlabelled.png'), readFileSync(join(ROOT, 'test', 'data', 'images', 'rgb.png')));
+    writeFileSync(join(dir, 'README.txt'), 'ignored');
+  });
+
+  it('--json: a summary line; failures named on stderr, left out, exit 1', () => {
+    const r = cli(['eval', '--json', dir]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBe(1);
+    const s = JSON.parse(lines[0]!);
+    // The pencil sharpener is a miss for PyTorch too (its top-5 lacks class 710).
+    expect(s).toMatchObject({ images: 3, top1: 2, top5: 2 });
+    expect(s.top1_accuracy).toBeCloseTo(2 / 3, 12);
+    expect(s.top5_accuracy).toBeCloseTo(2 / 3, 12);
+    expect(s.failed.map((f: { file: string }) => f.file)).toEqual(['123_broken.jpg', 'unlabelled.png']);
+    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, '123_broken.jpg')}: not a JPEG or PNG file`);
+    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, 'unlabelled.png')}: its name does not start with an ImageNet class index`);
+    expect(r.stderr).not.toMatch(/\[\d+\/\d+\]/); // no progress when stderr is not a terminal
+  });
+
+  it('the table, and --progress on stderr only', () => {
+    const r = cli(['eval', '--progress', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^3 images in .* \d+\.\d s\ntop-1: 2\/3 {2}66\.7 %\ntop-5: 2\/3 {2}66\.7 %\nfailed: 2 \(not counted; see above\)\n$/);
+    expect(r.stderr).toContain('[1/5] 000_n01440764_tench.JPEG\n');
+    expect(r.stderr).toContain('[5/5] unlabelled.png\n');
+  });
+
+  it('all clean: exit 0', () => {
+    const clean = join(tmp, 'clean');
+    mkdirSync(clean, { recursive: true });
+    copyFileSync(tench(), join(clean, '000_tench.jpg'));
+    const r = cli(['eval', '--json', clean]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ images: 1, top1: 1, top5: 1, top1_accuracy: 1, top5_accuracy: 1, failed: [] });
+  });
+
+  it('usage and folder errors', () => {
+    expect(cli(['eval']).code).toBe(2);
+    expect(cli(['eval', dir, dir]).code).toBe(2);
+    const help = cli(['eval', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: squeezenet eval \[--weights FILE\] \[--json\] DIR/);
+    const missing = cli(['eval', join(tmp, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`squeezenet eval: ${join(tmp, 'nope')}: no such directory\n`);
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(cli(['eval', empty]).stderr).toMatch(/no \.jpg, \.jpeg or \.png files/);
+  });
+});
+
+describe('squeezenet', () => {
+  it('lists its commands; an unknown one is a usage error', () => {
+    const r = cli(['help']);
+    expect(r.code).toBe(0);
+    for (const c of ['summary', 'classify', 'eval']) expect(r.stdout).toContain(`squeezenet ${c}`);
+    expect(cli([]).code).toBe(2);
+    expect(cli(['frobnicate']).code).toBe(2);
+  });
+});
+
+describe('image decoders on test/data/images (made by scripts/make-test-images.py) against PIL', () => {
+  const dir = join(ROOT, 'test', 'data', 'images');
+  const meta = JSON.parse(readFileSync(join(dir, 'images.json'), 'utf8')) as Record<string, { size: [number, number] }>;
+  // JPEG: jpeg-js's IDCT against libjpeg's leaves a level or three; PNG is lossless.
+  for (const [name, m] of Object.entries(meta)) {
+    const jpeg = name.endsWith('.jpg');
+    it(`${name}: ${m.size.join('x')}, ${jpeg ? 'max |diff| <= 4, mean <= 0.3' : 'exact'}`, () => {
+      const img = decodeImage(readFileSync(join(dir, name)));
+      const want = readFileSync(join(dir, `${name}.rgb`));
+      expect([img.width, img.height]).toEqual(m.size);
+      const c = img.channels!;
+      let max = 0;
+      let sum = 0;
+      for (let p = 0; p < img.width * img.height; p++) {
+        for (let k = 0; k < 3; k++) {
+          const d = Math.abs(img.data[p * c + k]! - want[p * 3 + k]!);
+          max = Math.max(max, d);
+          sum += d;
+        }
+      }
+      expect(max).toBeLessThanOrEqual(jpeg ? 4 : 0);
+      expect(sum / want.length).toBeLessThanOrEqual(jpeg ? 0.3 : 0);
+    });
+  }
+
+  it('says what is wrong with what it cannot read', () => {
+    const err = (b: Uint8Array): string => {
+      try {
+        decodeImage(b);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ImageDecodeError);
+        return (e as Error).message;
+      }
+      return 'decoded';
+    };
+    expect(err(new Uint8Array(0))).toBe('empty file');
+    expect(err(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 '))).toBe('WebP images are not supported (JPEG and PNG only)');
+    expect(err(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))).toMatch(/^JPEG could not be decoded: /);
+    const png = readFileSync(join(dir, 'rgb.png'));
+    expect(err(png.subarray(0, 60))).toMatch(/^PNG could not be decoded: /);
+    const huge = Buffer.from(png);
+    huge.writeUInt32BE(100_000, 16);
+    huge.writeUInt32BE(100_000, 20);
+    expect(err(huge)).toBe('PNG is 100000x100000, more than 250 megapixels');
+  });
+});
