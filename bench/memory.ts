@@ -1,7 +1,8 @@
 // Memory over a long run: WASM memory and process RSS after 0, 1,000, ... inferences on one model,
 // plus the WASM memory one v1.0 model needs (what a 128 MB Workers isolate must hold).
 // Usage: node dist/bench/memory.js [--runs N] [--arch NAME] [--input N] [--json]
-import { ARCHS, ARCH_NAMES, SqueezeNet, plan, expectedWeights, type ArchName } from '../src/index.js';
+import { ARCHS, ARCH_NAMES, SqueezeNet, type ArchName } from '../src/index.js';
+import { randomWeights } from './random-weights.js';
 
 const HELP = `Usage: node dist/bench/memory.js [--runs N] [--arch NAME] [--input N] [--json]
 
@@ -30,20 +31,9 @@ if (!(archName in ARCHS) || !Number.isInteger(runs) || runs < 1) {
 const arch = ARCHS[archName];
 const size = Number(flag('input') ?? arch.input);
 
-function weights(name: ArchName): Map<string, Float32Array> {
-  let s = 7;
-  const r = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const out = new Map<string, Float32Array>();
-  for (const [n, shape] of expectedWeights(plan(ARCHS[name]))) {
-    const count = shape.reduce((a, b) => a * b, 1);
-    const scale = shape.length === 4 ? Math.sqrt(3 / (shape[1]! * shape[2]! * shape[3]!)) : 0.05;
-    out.set(n, Float32Array.from({ length: count }, () => r() * scale));
-  }
-  return out;
-}
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-const model = await SqueezeNet.load({ arch: archName, weights: weights(archName), inputSize: size });
+const model = await SqueezeNet.load({ arch: archName, weights: randomWeights(archName, 7), inputSize: size });
 const input = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.01));
 const first = model.run(input);
 const rows: { runs: number; wasm_bytes: number; rss_bytes: number; heap_used_bytes: number }[] = [];
@@ -62,7 +52,7 @@ for (let i = 0; i <= runs; i++) {
 const same = last.every((v, i) => v === first[i]);
 model.dispose();
 
-const v10 = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: weights('v1.0-caffe') });
+const v10 = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: randomWeights('v1.0-caffe', 7) });
 v10.run(new Float32Array(3 * 227 * 227));
 const v10Bytes = v10.memoryBytes;
 

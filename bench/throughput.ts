@@ -1,7 +1,8 @@
 // Images per second with 1 and 2 worker threads (SqueezeNetPool), batch of N, per model.
 // Usage: node dist/bench/throughput.js [--images N] [--json]
 import { SqueezeNetPool } from '../src/node/index.js';
-import { ARCHS, plan, expectedWeights, type ArchName } from '../src/index.js';
+import { ARCHS, plan } from '../src/index.js';
+import { randomWeights } from './random-weights.js';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -11,23 +12,12 @@ if (argv.includes('--help') || argv.includes('-h')) {
 const images = Number(argv[argv.indexOf('--images') + 1] ?? 0) || 40;
 const json = argv.includes('--json');
 
-function weights(arch: ArchName): Map<string, Float32Array> {
-  let s = 1;
-  const r = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const out = new Map<string, Float32Array>();
-  for (const [name, shape] of expectedWeights(plan(ARCHS[arch]))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const scale = shape.length === 4 ? Math.sqrt(3 / (shape[1]! * shape[2]! * shape[3]!)) : 0.05;
-    out.set(name, Float32Array.from({ length: n }, () => r() * scale));
-  }
-  return out;
-}
 
 const rows: { model: string; workers: number; images: number; ms: number; images_per_s: number }[] = [];
 for (const [model, arch] of [['v1.0', 'v1.0-caffe'], ['v1.1', 'v1.1']] as const) {
   const p = plan(ARCHS[arch]);
   const input = Float32Array.from({ length: 3 * p.input[1] * p.input[2] }, (_, i) => Math.sin(i) * 100);
-  const w = weights(arch);
+  const w = randomWeights(arch);
   for (const workers of [1, 2]) {
     const pool = await SqueezeNetPool.create({ arch, weights: w, workers });
     await pool.runBatch(Array.from({ length: workers * 3 }, () => input));
