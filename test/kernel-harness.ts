@@ -1,0 +1,783 @@
+// Runs the WASM kernels the way src/model.ts does (NHWC, packed weights, channel slices) on NCHW
+// maps, so the property tests can hold them to the plain loops of src/reference.ts.
+// Every region the harness hands a kernel is fenced: outputs by a sentinel (catches tail stores
+// past the end), inputs by a NaN with a payload (a read past the end poisons the result, a write
+// shows up bitwise). Idea from XNNPACK's gemm-microkernel-tester and ncnn's test_util.h.
+
+import fc from 'fast-check';
+import { Arena } from '../src/arena.js';
+import { packGemmWeights, packWinogradWeights, packedGemmSize, winogradApplies } from '../src/pack.js';
+import { convOutSize, poolOutSize } from '../src/plan.js';
+import type { Map3 } from '../src/reference.js';
+import { instantiate, type Kernels } from '../src/wasm.js';
+import { seededRandom } from './helpers.js';
+
+// ---------------------------------------------------------------------------------------------
+// Seed, runs, tolerance
+
+/** The fast-check seed of every property: `FC_SEED=<n> npx vitest run test/kernels.*` to change it. */
+export const FC_SEED: number = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20160224;
+if (!Number.isSafeInteger(FC_SEED)) throw new Error(`FC_SEED must be an integer, got ${process.env.FC_SEED}`);
+
+/** `FC_RUNS=<n>` runs every property n times instead of its own count (a soak run). */
+const FC_RUNS: number | undefined = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : undefined;
+
+/**
+ * f32 sums in another order than the f64 reference: |got - want| <= RTOL * (1 + max|want|).
+ * At these sizes (k <= 2000) the worst case seen is a fifth of it; each property prints its own.
+ */
+export const RTOL = 1e-5;
+
+/** fc.assert with the fixed seed; a failure names the seed and how to replay it. */
+export function assertProperty<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>, numRuns: number): void {
+  try {
+    fc.assert(property, { seed: FC_SEED, numRuns: FC_RUNS ?? numRuns });
+  } catch (e) {
+    // fast-check keeps the predicate's own error as the cause; say it here, after the counterexample.
+    const inner = (e as Error).cause;
+    const got = inner instanceof Error ? `\nGot: ${inner.message}` : '';
+    throw new Error(
+      `property failed with FC_SEED=${FC_SEED} (rerun: FC_SEED=${FC_SEED} npx vitest run test/kernels.*)\n${(e as Error).message}${got}`,
+      { cause: e },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Awkward shapes, as ncnn and XNNPACK sweep them
+
+/** ncnn's channel counts: SIMD width 4 and 8, one either side, and 1. */
+export const AWKWARD_CHANNELS = [1, 3, 4, 7, 8, 15, 16, 17] as const;
+/** Output channels covering every GEMM column tail: n & 4, n & 2, n & 1, n < 8, n = 8, n > 8. */
+export const GEMM_TAIL_CHANNELS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 24, 25] as const;
+
+export const arbChannels = (max = 40): fc.Arbitrary<number> =>
+  fc.oneof(fc.constantFrom(...AWKWARD_CHANNELS), fc.integer({ min: 1, max }));
+export const arbOutChannels = (max = 40): fc.Arbitrary<number> =>
+  fc.oneof(fc.constantFrom(...GEMM_TAIL_CHANNELS), fc.integer({ min: 1, max }));
+/** Odd heights and widths first (13x11 and friends), then anything up to 17. */
+export const arbSpatial = (max = 17): fc.Arbitrary<number> =>
+  fc.oneof(fc.constantFrom(1, 3, 5, 7, 11, 13, 15, 17).filter((v) => v <= max), fc.integer({ min: 1, max }));
+/** Where the data comes from: fast-check shrinks shapes; values come from this seed. */
+export const arbDataSeed: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0x7fffffff });
+/** Floats to shift each region by, so the kernels see pointers at every alignment mod 16. */
+export const arbShift: fc.Arbitrary<number> = fc.integer({ min: 0, max: 3 });
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+export function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const rand = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+}
+
+export function randomMap(c: number, h: number, w: number, seed: number): Map3 {
+  return { c, h, w, data: randomArray(c * h * w, seed) };
+}
+
+/** Random values with about `fraction` of them replaced by NaN, +-Inf, +-0 and repeats. */
+export function sprinkleSpecials(data: Float32Array, seed: number, fraction: number, specials: readonly number[]): Float32Array {
+  const rand = seededRandom(seed ^ 0x5a5a5a5a);
+  const out = data.slice();
+  for (let i = 0; i < out.length; i++) {
+    if (rand() < fraction) out[i] = specials[Math.floor(rand() * specials.length)]!;
+  }
+  return out;
+}
+
+/** NCHW to NHWC, in plain TS. */
+export function toNHWC(x: Map3): Float32Array {
+  const { c, h, w, data } = x;
+  const out = new Float32Array(c * h * w);
+  for (let ch = 0; ch < c; ch++) {
+    for (let p = 0; p < h * w; p++) out[p * c + ch] = data[ch * h * w + p]!;
+  }
+  return out;
+}
+
+/** NHWC rows of stride `ldc`, channels [first, first + c), to NCHW, in plain TS. */
+export function fromNHWC(src: ArrayLike<number>, c: number, h: number, w: number, ldc = c, first = 0): Map3 {
+  const data = new Float32Array(c * h * w);
+  for (let p = 0; p < h * w; p++) {
+    for (let ch = 0; ch < c; ch++) data[ch * h * w + p] = src[p * ldc + first + ch]!;
+  }
+  return { c, h, w, data };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain references the kernels have no counterpart for in src/reference.ts
+
+/** c[i][j] = relu?(bias[j] + sum_p a[i * lda + p] * w[j * k + p]), in f64. w is [n][k] as PyTorch's [out][in]. */
+export function referenceGemm(
+  m: number, n: number, k: number, a: Float32Array, lda: number, w: Float32Array, bias: Float32Array, relu: boolean,
+): Float32Array {
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = bias[j]!;
+      for (let p = 0; p < k; p++) acc += a[i * lda + p]! * w[j * k + p]!;
+      c[i * n + j] = relu ? Math.max(acc, 0) : acc;
+    }
+  }
+  return c;
+}
+
+/** im2col rows ([ky][kx][c] per output pixel, zero padding) straight from NCHW. */
+export function referenceIm2col(x: Map3, kh: number, kw: number, stride: number, pad: number, oh: number, ow: number): Float32Array {
+  const depth = kh * kw * x.c;
+  const out = new Float32Array(oh * ow * depth);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const iy = oy * stride - pad + ky;
+          const ix = ox * stride - pad + kx;
+          for (let ch = 0; ch < x.c; ch++) {
+            const inside = iy >= 0 && iy < x.h && ix >= 0 && ix < x.w;
+            out[(oy * ow + ox) * depth + (ky * kw + kx) * x.c + ch] = inside ? x.data[(ch * x.h + iy) * x.w + ix]! : 0;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const WINOGRAD_BT = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] as const;
+const WINOGRAD_AT = [[1, 1, 1, 0], [0, 1, -1, -1]] as const;
+
+/** Winograd F(2x2, 3x3) input transform V = B^T d B per 4x4 tile (rows and columns from 2t - 1), in f64: [16][tile][c]. */
+export function referenceWinogradInput(x: Map3, tilesH: number, tilesW: number): Float32Array {
+  const tiles = tilesH * tilesW;
+  const v = new Float32Array(16 * tiles * x.c);
+  const at = (ch: number, y: number, xx: number): number => (y >= 0 && y < x.h && xx >= 0 && xx < x.w ? x.data[(ch * x.h + y) * x.w + xx]! : 0);
+  for (let ty = 0; ty < tilesH; ty++) {
+    for (let tx = 0; tx < tilesW; tx++) {
+      for (let ch = 0; ch < x.c; ch++) {
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) {
+            let s = 0;
+            for (let a = 0; a < 4; a++) {
+              for (let b = 0; b < 4; b++) s += WINOGRAD_BT[i]![a]! * at(ch, 2 * ty - 1 + a, 2 * tx - 1 + b) * WINOGRAD_BT[j]![b]!;
+            }
+            v[((4 * i + j) * tiles + ty * tilesW + tx) * x.c + ch] = s;
+          }
+        }
+      }
+    }
+  }
+  return v;
+}
+
+/** Winograd F(2x2, 3x3) output transform Y = A^T M A + bias (ReLU when asked), in f64: oh * ow pixels of outC. */
+export function referenceWinogradOutput(
+  m: Float32Array, tilesH: number, tilesW: number, outC: number, bias: Float32Array, oh: number, ow: number, relu: boolean,
+): Float32Array {
+  const tiles = tilesH * tilesW;
+  const y = new Float32Array(oh * ow * outC);
+  for (let ty = 0; ty < tilesH; ty++) {
+    for (let tx = 0; tx < tilesW; tx++) {
+      for (let k = 0; k < outC; k++) {
+        for (let r = 0; r < 2; r++) {
+          for (let c = 0; c < 2; c++) {
+            const py = 2 * ty + r;
+            const px = 2 * tx + c;
+            if (py >= oh || px >= ow) continue;
+            let s = bias[k]!;
+            for (let a = 0; a < 4; a++) {
+              for (let b = 0; b < 4; b++) s += WINOGRAD_AT[r]![a]! * m[((4 * a + b) * tiles + ty * tilesW + tx) * outC + k]! * WINOGRAD_AT[c]![b]!;
+            }
+            y[(py * ow + px) * outC + k] = relu ? Math.max(s, 0) : s;
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** MaxPool2d with padding (which never wins: PyTorch pads with -inf) and a given output size. */
+export function referenceMaxPoolPadded(x: Map3, size: number, stride: number, pad: number, oh: number, ow: number): Map3 {
+  const y = new Float32Array(x.c * oh * ow);
+  for (let ch = 0; ch < x.c; ch++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let m = -Infinity;
+        for (let iy = Math.max(oy * stride - pad, 0); iy < Math.min(oy * stride - pad + size, x.h); iy++) {
+          for (let ix = Math.max(ox * stride - pad, 0); ix < Math.min(ox * stride - pad + size, x.w); ix++) {
+            m = Math.max(m, x.data[(ch * x.h + iy) * x.w + ix]!);
+          }
+        }
+        y[(ch * oh + oy) * ow + ox] = m;
+      }
+    }
+  }
+  return { c: x.c, h: oh, w: ow, data: y };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparisons
+
+/** Worst difference seen over a property's runs, as a fraction of the tolerance: printed after it. */
+export class DiffStats {
+  runs = 0;
+  maxDiff = 0;
+  worstRatio = 0;
+  constructor(readonly label: string) {}
+  record(diff: number, tol: number): void {
+    this.runs++;
+    this.maxDiff = Math.max(this.maxDiff, diff);
+    this.worstRatio = Math.max(this.worstRatio, diff / tol);
+  }
+  toString(): string {
+    return `${this.label}: ${this.runs} comparisons, max |diff| ${this.maxDiff.toExponential(2)}, worst |diff| / tolerance ${this.worstRatio.toFixed(4)}`;
+  }
+}
+
+/**
+ * |got - want| <= rtol * (1 + max|want|) everywhere; NaN and infinities must match exactly.
+ * Throws a message naming the worst element; returns the largest difference.
+ */
+export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, stats?: DiffStats, rtol = RTOL): number {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, want ${want.length}`);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  const tol = rtol * (1 + scale);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      if (!(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)))) {
+        throw new Error(`${what}: element ${i} is ${g}, want ${w}`);
+      }
+      continue;
+    }
+    const d = Math.abs(g - w);
+    if (d > worst) {
+      worst = d;
+      at = i;
+    }
+  }
+  if (worst > tol) {
+    throw new Error(
+      `${what}: max |got - want| = ${worst.toExponential(3)} at element ${at} (got ${got[at]}, want ${want[at]}) exceeds ${tol.toExponential(3)} = ${rtol} * (1 + max|want| ${scale.toExponential(3)})`,
+    );
+  }
+  stats?.record(worst, tol);
+  return worst;
+}
+
+/**
+ * Exact comparison. `bits`: identical bit patterns (copies: layout, im2col). `value`: got === want
+ * or both NaN, so +0 and -0 are equal (max pooling: which zero wins a tie is not specified by
+ * IEEE maximum nor consistent inside PyTorch).
+ */
+export function assertExact(got: Float32Array, want: Float32Array, what: string, mode: 'bits' | 'value'): void {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, want ${want.length}`);
+  const gb = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const wb = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const same = mode === 'bits' ? gb[i] === wb[i] : g === w || (Number.isNaN(g) && Number.isNaN(w));
+    if (!same) {
+      const hex = (u: number): string => `0x${u.toString(16).padStart(8, '0')}`;
+      throw new Error(`${what}: element ${i} is ${Object.is(g, -0) ? '-0' : g} (${hex(gb[i]!)}), want ${Object.is(w, -0) ? '-0' : w} (${hex(wb[i]!)})`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fenced regions of WASM memory
+
+/** What the harness writes after every output: a tail store past the end overwrites it. */
+export const SENTINEL = 12345.5;
+/** What an output holds before the kernel runs: an element it never writes keeps it. */
+export const UNWRITTEN = -98765.25;
+/** Before and after every input: a quiet NaN with a payload, so a stray read poisons the result. */
+const POISON_BITS = 0x7fc5a5a5;
+const GUARD = 16;
+const f32bits = (v: number): number => new Uint32Array(Float32Array.of(v).buffer)[0]!;
+
+export interface Region {
+  readonly label: string;
+  /** Byte offset the kernel gets. */
+  readonly ptr: number;
+  /** Floats the kernel may touch from `ptr`. */
+  readonly n: number;
+  /** Float index of the first guard float, and of the one past the last. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly guardBits: number;
+  /** For inputs: the bits the body must still hold afterwards. */
+  readonly body?: Uint32Array;
+}
+
+export type Build = 'release' | 'debug';
+export const BUILDS: readonly Build[] = ['release', 'debug'];
+
+/**
+ * How src/model.ts runs a convolution: `direct` GEMM on the NHWC map (1x1, stride 1, no pad),
+ * `padded1x1` (f32_fill_rows with relu(bias), then one GEMM per input row into the interior),
+ * `winograd` F(2x2, 3x3) (3x3 / 1 / pad 1, channels in fours), else `im2col` + GEMM.
+ */
+export type ConvMethod = 'direct' | 'padded1x1' | 'winograd' | 'im2col';
+
+/** The engine's choice (src/model.ts load()). */
+export function engineMethod(inC: number, outC: number, kernel: number, stride: number, pad: number): ConvMethod {
+  if (winogradApplies(inC, outC, kernel, stride, pad)) return 'winograd';
+  if (kernel === 1 && stride === 1) return pad === 0 ? 'direct' : 'padded1x1';
+  return 'im2col';
+}
+
+/** The methods that can run a convolution (im2col always can). */
+export function possibleMethods(inC: number, outC: number, kernel: number, stride: number, pad: number): ConvMethod[] {
+  const m: ConvMethod[] = ['im2col'];
+  if (winogradApplies(inC, outC, kernel, stride, pad)) m.push('winograd');
+  if (kernel === 1 && stride === 1) m.push(pad === 0 ? 'direct' : 'padded1x1');
+  return m;
+}
+
+export interface ConvOptions {
+  /** Floats (0..3) each region is shifted by, for unaligned pointers. */
+  readonly shift?: number;
+  /** Force a method (default: the engine's choice). */
+  readonly method?: ConvMethod;
+  /** Mutates the packed weights before the call: the sensitivity tests use it to plant a bug. */
+  readonly corrupt?: (packed: Float32Array) => void;
+  /** Write channels [first, first + out) of rows of ldc = first + out + extra, as a Fire expand does. */
+  readonly slice?: { readonly first: number; readonly extra: number };
+}
+
+/** A convolution's weights in WASM memory, packed for its method, and its raw bias. */
+interface ConvWeights {
+  readonly method: ConvMethod;
+  readonly w: number;
+  readonly bias: number;
+  readonly inC: number;
+  readonly outC: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+}
+
+export interface FireOptions {
+  /** '3x3-first' runs the expand branches the other way round (see fire()). */
+  readonly order?: '1x1-first' | '3x3-first';
+  readonly shift?: number;
+  /** false: expand3x3 through im2col even where the engine would take Winograd. */
+  readonly winograd?: boolean;
+  /** Section 6: 'simple' adds the input; a [weight, bias] pair adds a 1x1 convolution of it (no ReLU). */
+  readonly bypass?: 'simple' | readonly [Float32Array, Float32Array];
+}
+
+export interface GemmCase {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Row strides in floats: lda >= k, ldc >= cOffset + n. */
+  readonly lda: number;
+  readonly ldc: number;
+  /** First channel of C's slice that the kernel writes. */
+  readonly cOffset: number;
+  readonly relu: boolean;
+  readonly shift?: number;
+  /** a is m rows of lda floats (only the first k of each are read); w is [n][k]. */
+  readonly a: Float32Array;
+  readonly w: Float32Array;
+  readonly bias: Float32Array;
+  readonly corrupt?: (packed: Float32Array) => void;
+}
+
+export interface FireWeights {
+  squeeze: [Float32Array, Float32Array];
+  expand1x1: [Float32Array, Float32Array];
+  expand3x3: [Float32Array, Float32Array];
+}
+
+/** One instantiated build of the kernels with its arena; every call allocates in a scope it frees. */
+export class KernelHarness {
+  private readonly arena: Arena;
+  private readonly regions: Region[] = [];
+
+  private constructor(readonly build: Build, readonly kernels: Kernels) {
+    this.arena = new Arena(kernels);
+  }
+
+  static async create(build: Build): Promise<KernelHarness> {
+    return new KernelHarness(build, await instantiate(undefined, { debug: build === 'debug' }));
+  }
+
+  get f32(): Float32Array {
+    return this.arena.f32;
+  }
+
+  /** Runs `body` with a fresh arena scope; every region allocated in it is checked afterwards. */
+  scoped<T>(body: () => T): T {
+    const mark = this.arena.mark();
+    const before = this.regions.length;
+    try {
+      const result = body();
+      for (const r of this.regions.slice(before)) this.checkRegion(r);
+      return result;
+    } finally {
+      this.regions.length = before;
+      this.arena.release(mark);
+    }
+  }
+
+  /** An output region of `n` floats holding UNWRITTEN, fenced by SENTINEL. */
+  output(label: string, n: number, shift = 0, fill = UNWRITTEN): Region {
+    return this.region(label, n, shift, f32bits(SENTINEL), (body) => body.fill(fill));
+  }
+
+  /** An input region holding `data` (then `fill` up to `n`), fenced by poison; it must come back unchanged. */
+  input(label: string, data: Float32Array, shift = 0, n = data.length, fillBits = POISON_BITS): Region {
+    const r = this.region(label, n, shift, POISON_BITS, (body) => {
+      new Uint32Array(body.buffer, body.byteOffset, n).fill(fillBits);
+      body.set(data);
+    });
+    const u = this.u32(r.ptr, r.n).slice();
+    const withBody = { ...r, body: u };
+    this.regions[this.regions.length - 1] = withBody;
+    return withBody;
+  }
+
+  /** A copy of a region's floats. */
+  read(r: Region, n = r.n, offsetFloats = 0): Float32Array {
+    return this.arena.view(r.ptr + offsetFloats * 4, n).slice();
+  }
+
+  /** Packs a convolution's weights ([out][in][k][k] + bias) for f32_gemm_4x8 into a fenced input region. */
+  packed(label: string, weight: Float32Array, bias: Float32Array, outC: number, inC: number, kernel: number, shift = 0, corrupt?: (p: Float32Array) => void): Region {
+    const size = packedGemmSize(outC, inC, kernel);
+    const p = new Float32Array(size);
+    packGemmWeights(weight, bias, outC, inC, kernel, p);
+    corrupt?.(p);
+    return this.input(label, p, shift);
+  }
+
+  /** Throws if a guard float (or an input's body) changed. */
+  checkRegion(r: Region): void {
+    const u = this.u32(0, this.f32.length);
+    const start = r.ptr >>> 2;
+    for (let i = r.lo; i < r.hi; i++) {
+      if (i >= start && i < start + r.n) continue;
+      if (u[i] !== r.guardBits) {
+        const where = i < start ? `${start - i} float(s) before` : `${i - (start + r.n)} float(s) after the end of`;
+        throw new Error(`${this.build}: the kernel wrote ${this.f32[i]} ${where} ${r.label} (${r.n} floats)`);
+      }
+    }
+    if (r.body) {
+      for (let i = 0; i < r.n; i++) {
+        if (u[start + i] !== r.body[i]) throw new Error(`${this.build}: the kernel wrote into its input ${r.label} at float ${i}`);
+      }
+    }
+  }
+
+  private u32(ptr: number, n: number): Uint32Array {
+    return new Uint32Array(this.kernels.memory.buffer, ptr, n);
+  }
+
+  private region(label: string, n: number, shift: number, guardBits: number, init: (body: Float32Array) => void): Region {
+    if (!(shift >= 0 && shift <= 3)) throw new Error(`shift ${shift} is not 0..3`);
+    const total = GUARD + 3 + n + GUARD;
+    const base = this.arena.alloc(total);
+    const lo = base >>> 2;
+    const ptr = base + (GUARD + shift) * 4;
+    this.u32(base, total).fill(guardBits);
+    init(this.arena.view(ptr, n));
+    const r: Region = { label, ptr, n, lo, hi: lo + total, guardBits };
+    this.regions.push(r);
+    return r;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The kernels, driven as src/model.ts drives them
+
+  /** f32_gemm_4x8 on a strided A into a channel slice of C; returns C's slice as m x n. */
+  gemm(g: GemmCase): Float32Array {
+    const { m, n, k, lda, ldc, cOffset, relu, shift = 0 } = g;
+    if (lda < k || ldc < cOffset + n) throw new Error(`bad gemm case: lda ${lda} < k ${k} or ldc ${ldc} < ${cOffset} + ${n}`);
+    return this.scoped(() => {
+      // A: rows of k floats, the lda - k floats between them poison; nothing after the last row.
+      const aLen = (m - 1) * lda + k;
+      const aData = new Float32Array(new Uint32Array(aLen).fill(POISON_BITS).buffer);
+      for (let i = 0; i < m; i++) aData.set(g.a.subarray(i * lda, i * lda + k), i * lda);
+      const a = this.input('A', aData, shift);
+      const w = this.packed('packed W', g.w, g.bias, n, k, 1, shift, g.corrupt);
+      const c = this.sliceOutput('C', m, n, ldc, cOffset, shift);
+      this.kernels.f32_gemm_4x8(m, n, k, a.ptr, lda, w.ptr, c.ptr, ldc, relu ? 1 : 0);
+      return c.read('f32_gemm_4x8');
+    });
+  }
+
+  /**
+   * Rows of n floats at stride ldc starting at channel `first`, as a kernel writing one channel
+   * slice sees them: UNWRITTEN inside the slice, SENTINEL outside it and around. `ptr` is the
+   * slice's first float; `read` returns the rows x n slice and throws if anything outside changed.
+   */
+  sliceOutput(label: string, rows: number, n: number, ldc: number, first: number, shift = 0): { ptr: number; read(kernel: string): Float32Array } {
+    const len = Math.max(0, (rows - 1) * ldc + first + n);
+    const r = this.output(label, len, shift, SENTINEL);
+    const view = this.arena.view(r.ptr, len);
+    for (let i = 0; i < rows; i++) view.fill(UNWRITTEN, i * ldc + first, i * ldc + first + n);
+    const sentinel = f32bits(SENTINEL);
+    return {
+      ptr: r.ptr + first * 4,
+      read: (kernel: string): Float32Array => {
+        const all = this.read(r);
+        const bits = new Uint32Array(all.buffer);
+        const out = new Float32Array(rows * n);
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < ldc && i * ldc + j < len; j++) {
+            if (j >= first && j < first + n) out[i * n + j - first] = all[i * ldc + j]!;
+            else if (bits[i * ldc + j] !== sentinel) {
+              throw new Error(`${this.build}: ${kernel} wrote ${all[i * ldc + j]} at row ${i}, column ${j} of ${label}, outside its slice [${first}, ${first + n})`);
+            }
+          }
+        }
+        return out;
+      },
+    };
+  }
+
+  /** f32_fill_rows: `rows` rows of the n values of src (clamped at 0 with relu) into a channel slice. */
+  fillRows(rows: number, n: number, ldc: number, first: number, src: Float32Array, relu: boolean, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const s = this.input('src', src, shift);
+      const out = this.sliceOutput('rows', rows, n, ldc, first, shift);
+      this.kernels.f32_fill_rows(out.ptr, rows, n, ldc, s.ptr, relu ? 1 : 0);
+      return out.read('f32_fill_rows');
+    });
+  }
+
+  /** f32_pack_gemm (bias null: the kernel gets pointer 0 and packs zero biases). */
+  packGemm(weight: Float32Array, bias: Float32Array | null, outC: number, inC: number, kernel: number, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const w = this.input('weight', weight, shift);
+      const b = bias === null ? 0 : this.input('bias', bias, shift).ptr;
+      const dst = this.output('packed', packedGemmSize(outC, inC, kernel), shift);
+      this.kernels.f32_pack_gemm(w.ptr, b, outC, inC, kernel, dst.ptr);
+      return this.read(dst);
+    });
+  }
+
+  /** f32_pack_winograd23: 16 GEMM-packed matrices of U = G g G^T. */
+  packWinograd(weight: Float32Array, outC: number, inC: number, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const w = this.input('weight', weight, shift);
+      const u = this.output('U scratch', 16 * outC * inC, shift);
+      const dst = this.output('packed', 16 * packedGemmSize(outC, inC, 1), shift);
+      this.kernels.f32_pack_winograd23(w.ptr, outC, inC, u.ptr, dst.ptr);
+      return this.read(dst);
+    });
+  }
+
+  /** f32_find_nonfinite: index of the first NaN or infinity, or -1. */
+  findNonfinite(data: Float32Array, shift = 0): number {
+    return this.scoped(() => {
+      const d = this.input('data', data, shift);
+      return this.kernels.f32_find_nonfinite(d.ptr, data.length);
+    });
+  }
+
+  /** f32_winograd23_input_nhwc on an NCHW map: V as [16][tile][c]. */
+  winogradInput(x: Map3, tilesH: number, tilesW: number, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const v = this.output('V', 16 * tilesH * tilesW * x.c, shift);
+      this.kernels.f32_winograd23_input_nhwc(input.ptr, x.h, x.w, x.c, tilesH, tilesW, v.ptr);
+      return this.read(v);
+    });
+  }
+
+  /** f32_winograd23_output_nhwc from M ([16][tile][k]) into a channel slice; returns oh*ow x outC. */
+  winogradOutput(
+    m: Float32Array, tilesH: number, tilesW: number, outC: number, bias: Float32Array, oh: number, ow: number, ldc: number, first: number,
+    relu: boolean, shift = 0,
+  ): Float32Array {
+    return this.scoped(() => {
+      const mr = this.input('M', m, shift);
+      const b = this.input('bias', bias, shift);
+      const out = this.sliceOutput('y', oh * ow, outC, ldc, first, shift);
+      this.kernels.f32_winograd23_output_nhwc(mr.ptr, tilesH, tilesW, outC, b.ptr, out.ptr, oh, ow, ldc, relu ? 1 : 0);
+      return out.read('f32_winograd23_output_nhwc');
+    });
+  }
+
+  /** f32_im2col_nhwc on an NCHW map; returns the rows (oh * ow of kh * kw * c). */
+  im2col(x: Map3, kh: number, kw: number, stride: number, pad: number, shift = 0): Float32Array {
+    const oh = convOutSize(x.h, kh, stride, pad);
+    const ow = convOutSize(x.w, kw, stride, pad);
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const cols = this.output('cols', oh * ow * kh * kw * x.c, shift);
+      this.kernels.f32_im2col_nhwc(input.ptr, x.h, x.w, x.c, kh, kw, stride, pad, oh, ow, cols.ptr);
+      return this.read(cols);
+    });
+  }
+
+  /** f32_nchw_to_nhwc on an NCHW map; returns NHWC. */
+  nchwToNhwc(x: Map3, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const src = this.input('x (NCHW)', x.data, shift);
+      const dst = this.output('x (NHWC)', x.data.length, shift);
+      this.kernels.f32_nchw_to_nhwc(src.ptr, x.c, x.h * x.w, dst.ptr);
+      return this.read(dst);
+    });
+  }
+
+  /** A convolution as the engine runs it (ConvMethod), on an NCHW map; returns NCHW. */
+  conv2d(
+    x: Map3, weight: Float32Array, bias: Float32Array, out: number, kernel: number, stride: number, pad: number, relu: boolean,
+    options: ConvOptions = {},
+  ): Map3 {
+    const shift = options.shift ?? 0;
+    const oh = convOutSize(x.h, kernel, stride, pad);
+    const ow = convOutSize(x.w, kernel, stride, pad);
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const cw = this.convWeights('conv', weight, bias, out, x.c, kernel, stride, pad, options.method, shift, options.corrupt);
+      const { first = 0, extra = 0 } = options.slice ?? {};
+      const y = this.sliceOutput('y (NHWC)', oh * ow, out, first + out + extra, first, shift);
+      this.convNHWC(cw, input.ptr, x.h, x.w, relu, y.ptr, first + out + extra, 0, shift);
+      return fromNHWC(y.read(`${cw.method} convolution`), out, oh, ow);
+    });
+  }
+
+  /** Packs a convolution's weights for `method` (default the engine's) into fenced input regions. */
+  convWeights(
+    label: string, weight: Float32Array, bias: Float32Array, outC: number, inC: number, kernel: number, stride: number, pad: number,
+    method: ConvMethod = engineMethod(inC, outC, kernel, stride, pad), shift = 0, corrupt?: (p: Float32Array) => void,
+  ): ConvWeights {
+    if (!possibleMethods(inC, outC, kernel, stride, pad).includes(method)) {
+      throw new Error(`${method} cannot run a ${inC} -> ${outC} ${kernel}x${kernel} / ${stride} pad ${pad} convolution`);
+    }
+    let w: Region;
+    if (method === 'winograd') {
+      const p = new Float32Array(16 * packedGemmSize(outC, inC, 1));
+      packWinogradWeights(weight, outC, inC, p);
+      corrupt?.(p);
+      w = this.input(`${label} W (Winograd)`, p, shift);
+    } else {
+      w = this.packed(`${label} W`, weight, bias, outC, inC, kernel, shift, corrupt);
+    }
+    const b = this.input(`${label} bias`, bias, shift);
+    return { method, w: w.ptr, bias: b.ptr, inC, outC, kernel, stride, pad };
+  }
+
+  /**
+   * A Fire module as src/model.ts runs it: squeeze 1x1 (GEMM) into its buffer, then expand 1x1
+   * (GEMM) and expand 3x3 (Winograd where channels come in fours, else im2col + GEMM) each into
+   * its channel slice of ONE output buffer, ldc = e1x1 + e3x3. `order` '3x3-first' runs the
+   * expands the other way round, so a 1x1 branch that spills into the 3x3 slice cannot be hidden
+   * by the 3x3 branch overwriting it.
+   */
+  fire(x: Map3, wts: FireWeights, s1x1: number, e1x1: number, e3x3: number, options: FireOptions = {}): Map3 {
+    const { h, w } = x;
+    const ldc = e1x1 + e3x3;
+    const { order = '1x1-first', shift = 0, bypass } = options;
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const ws = this.convWeights('squeeze', ...wts.squeeze, s1x1, x.c, 1, 1, 0, undefined, shift);
+      const w1 = this.convWeights('expand1x1', ...wts.expand1x1, e1x1, s1x1, 1, 1, 0, undefined, shift);
+      const m3 = options.winograd === false ? 'im2col' : engineMethod(s1x1, e3x3, 3, 1, 1);
+      const w3 = this.convWeights('expand3x3', ...wts.expand3x3, e3x3, s1x1, 3, 1, 1, m3, shift);
+      const sq = this.output('squeeze (NHWC)', h * w * s1x1, shift);
+      const y = this.output('concat (NHWC)', h * w * ldc, shift);
+      this.convNHWC(ws, input.ptr, h, w, true, sq.ptr, s1x1, 0, shift);
+      const expand1 = (): void => this.convNHWC(w1, sq.ptr, h, w, true, y.ptr, ldc, 0, shift);
+      const expand3 = (): void => this.convNHWC(w3, sq.ptr, h, w, true, y.ptr, ldc, e1x1, shift);
+      if (order === '1x1-first') {
+        expand1();
+        expand3();
+      } else {
+        expand3();
+        expand1();
+      }
+      // bypass (Section 6), as the engine adds it: + the input, or + a 1x1 convolution of it without ReLU
+      if (bypass === 'simple') {
+        this.kernels.f32_add_inplace(y.ptr, input.ptr, h * w * ldc);
+      } else if (bypass !== undefined) {
+        const wb = this.convWeights('bypass', ...bypass, ldc, x.c, 1, 1, 0, undefined, shift);
+        const b = this.output('bypass (NHWC)', h * w * ldc, shift);
+        this.convNHWC(wb, input.ptr, h, w, false, b.ptr, ldc, 0, shift);
+        this.kernels.f32_add_inplace(y.ptr, b.ptr, h * w * ldc);
+      }
+      return fromNHWC(this.read(y), ldc, h, w);
+    });
+  }
+
+  /** f32_maxpool_nhwc with the output size the caller gives (poolOutSize for ceil or floor). */
+  maxpool(x: Map3, size: number, stride: number, pad: number, oh: number, ow: number, shift = 0): Map3 {
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const y = this.output('y (NHWC)', oh * ow * x.c, shift);
+      this.kernels.f32_maxpool_nhwc(input.ptr, x.h, x.w, x.c, size, stride, pad, oh, ow, y.ptr);
+      return fromNHWC(this.read(y), x.c, oh, ow);
+    });
+  }
+
+  /** f32_add_inplace: y += x over n floats; returns the new y. */
+  addInplace(y: Float32Array, x: Float32Array, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const yr = this.output('y', y.length, shift);
+      this.arena.view(yr.ptr, y.length).set(y);
+      const xr = this.input('x', x, (shift + 1) % 4);
+      this.kernels.f32_add_inplace(yr.ptr, xr.ptr, y.length);
+      return this.read(yr);
+    });
+  }
+
+  /** f32_global_avgpool_nhwc: one mean per channel. */
+  globalAvgPool(x: Map3, shift = 0): Float32Array {
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const y = this.output('y', x.c, shift);
+      this.kernels.f32_global_avgpool_nhwc(input.ptr, x.h * x.w, x.c, y.ptr);
+      return this.read(y);
+    });
+  }
+
+  // The engine's conv(): output at `y + first * 4` with row stride ldc; scratch fenced like the rest.
+  private convNHWC(cw: ConvWeights, x: number, h: number, w: number, relu: boolean, y: number, ldc: number, first: number, shift: number): void {
+    const { method, inC, outC, kernel, stride, pad } = cw;
+    const k = this.kernels;
+    const r = relu ? 1 : 0;
+    const oh = convOutSize(h, kernel, stride, pad);
+    const ow = convOutSize(w, kernel, stride, pad);
+    const m = oh * ow;
+    const dst = y + first * 4;
+    if (method === 'direct') {
+      k.f32_gemm_4x8(m, outC, inC, x, inC, cw.w, dst, ldc, r);
+    } else if (method === 'padded1x1') {
+      k.f32_fill_rows(dst, m, outC, ldc, cw.bias, r);
+      for (let iy = 0; iy < h; iy++) {
+        const row = dst + ((iy + pad) * ow + pad) * ldc * 4;
+        k.f32_gemm_4x8(w, outC, inC, x + iy * w * inC * 4, inC, cw.w, row, ldc, r);
+      }
+    } else if (method === 'winograd') {
+      const th = Math.ceil(oh / 2);
+      const tw = Math.ceil(ow / 2);
+      const tiles = th * tw;
+      const v = this.output('Winograd V', 16 * tiles * inC, shift);
+      const prod = this.output('Winograd products', 16 * tiles * outC, shift);
+      const size = packedGemmSize(outC, inC, 1);
+      k.f32_winograd23_input_nhwc(x, h, w, inC, th, tw, v.ptr);
+      for (let xi = 0; xi < 16; xi++) {
+        k.f32_gemm_4x8(tiles, outC, inC, v.ptr + xi * tiles * inC * 4, inC, cw.w + xi * size * 4, prod.ptr + xi * tiles * outC * 4, outC, 0);
+      }
+      k.f32_winograd23_output_nhwc(prod.ptr, th, tw, outC, cw.bias, dst, oh, ow, ldc, r);
+    } else {
+      const depth = inC * kernel * kernel;
+      const cols = this.output('cols', m * depth, shift);
+      k.f32_im2col_nhwc(x, h, w, inC, kernel, kernel, stride, pad, oh, ow, cols.ptr);
+      k.f32_gemm_4x8(m, outC, depth, cols.ptr, depth, cw.w, dst, ldc, r);
+    }
+  }
+}
+
+export { convOutSize, poolOutSize };
