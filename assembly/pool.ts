@@ -8,7 +8,7 @@ export function f32_maxpool_nhwc(
   outHeight: i32, outWidth: i32,
   output: usize,
 ): void {
-  assert(channels > 0 && size > 0 && stride > 0);
+  assert(channels > 0 && size > 0 && stride > 0 && pad >= 0 && pad * 2 <= size);
   const pixelBytes = (<usize>channels) << 2;
   const rowStride = (<usize>width) * pixelBytes;
   const c4 = channels & ~3;
