@@ -1,7 +1,9 @@
 // Every layer of every PyTorch fixture (seeded random weights), shapes exact and values within
 // a relative tolerance. The table printed per case shows the largest difference per layer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqueezeNet, ARCHS, metaArch, type Arch, type ArchName, type LayerOutput } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { SqueezeNet, ARCHS, metaArch, decodeDeepCompression, type Arch, type ArchName, type LayerOutput, type WeightMap } from '../src/index.js';
+import { MODEL, shared } from './shared.js';
 import { compare, dense, readFixture, readManifest, type Comparison, type FixtureCase } from './fixture-reader.js';
 
 /**
@@ -24,6 +26,11 @@ export function fixtureWeights(file: string): Map<string, { data: Float32Array; 
   return w;
 }
 
+// The real Deep Compression weights come from ../shared at run time, never from the repository.
+function caseWeights(c: FixtureCase): WeightMap {
+  return c.weights === 'real' ? decodeDeepCompression(readFileSync(shared(MODEL))) : fixtureWeights(c.weights);
+}
+
 export const engineName = (fixtureName: string): string => (fixtureName === 'logits' ? 'avgpool10' : fixtureName);
 
 function describeCase(c: FixtureCase): void {
@@ -39,7 +46,7 @@ function describeCase(c: FixtureCase): void {
       expect(arch, `unknown arch ${c.arch}`).toBeDefined();
       const model = await SqueezeNet.load({
         arch,
-        weights: fixtureWeights(c.weights),
+        weights: caseWeights(c),
         inputSize: [h, w],
       });
       const trace = model.trace(dense(tensors.get('input'), 'input'));
@@ -68,7 +75,11 @@ function describeCase(c: FixtureCase): void {
   });
 }
 
-for (const c of manifest.cases.filter((c) => c.weights !== 'real')) describeCase(c);
+// Every random-weight case, and the real weights on the synthetic input stored dense (the photo
+// cases keep only samples of their input, so they are compared in classify.test.ts).
+for (const c of manifest.cases.filter((c) => c.weights !== 'real' || (c as { input_storage?: string }).input_storage === 'dense')) {
+  describeCase(c);
+}
 
 describe('fixture coverage', () => {
   it('covers every arch at full size and at small sizes hitting the ceil-mode pool edge', () => {
