@@ -23,6 +23,58 @@ export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels }
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
 export { decodeDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DecodedTensor, type DeepCompressionLayer } from './formats/deepcompression.js';
+export {
+  decodeSafetensors,
+  loadSafetensors,
+  inferArch,
+  archsFitting,
+  halfToFloat,
+  SAFETENSORS_MAX_HEADER,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  type SafetensorsDtype,
+} from './formats/safetensors.js';
+export {
+  decodeOnnx,
+  loadOnnx,
+  parseOnnx,
+  onnxTensorValues,
+  type OnnxSqueezeNet,
+  type OnnxHead,
+  type OnnxModel,
+  type OnnxGraph,
+  type OnnxNode,
+  type OnnxAttribute,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './formats/onnx.js';
+export {
+  loadWeights,
+  detectWeightFormat,
+  registerWeightFormat,
+  WEIGHT_FORMATS,
+  SAFETENSORS_FORMAT,
+  ONNX_FORMAT,
+  DEEP_COMPRESSION_FORMAT,
+  type LoadedWeights,
+  type LoadWeightsOptions,
+  type WeightFormat,
+} from './formats/detect.js';
+export {
+  decodeSqz,
+  readSqz,
+  writeSqz,
+  loadSqz,
+  isSqz,
+  sqzTensors,
+  layerWeights,
+  SQZ_FORMAT,
+  SQZ_MAGIC,
+  SQZ_VERSION,
+  type SqzFile,
+  type SqzLayer,
+} from './formats/sqz.js';
+export { compress, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
 export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';

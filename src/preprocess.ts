@@ -54,7 +54,7 @@ const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
 const HALF = 1 << (PRECISION_BITS - 1);
 
-/** Per output pixel: the first input pixel, the number of taps and their fixed-point weights. */
+/** Per output pixel of a window: the first input pixel, the number of taps and their fixed-point weights. */
 interface Coefficients {
   readonly first: Int32Array;
   readonly taps: Int32Array;
@@ -69,17 +69,18 @@ const triangle = (x: number): number => {
 
 // The triangle filter over [0, inSize) for outSize samples, its support scaled by inSize / outSize
 // when that is above 1; weights normalised to sum 1 in doubles, then rounded to 22-bit fixed point.
-function coefficients(inSize: number, outSize: number): Coefficients {
+// Only for the `count` outputs from `start`: a crop of a huge virtual resize costs the crop.
+function coefficients(inSize: number, outSize: number, start: number, count: number): Coefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize);
-  const taps = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * ksize);
+  const first = new Int32Array(count);
+  const taps = new Int32Array(count);
+  const weights = new Int32Array(count * ksize);
   const w = new Float64Array(ksize);
-  for (let o = 0; o < outSize; o++) {
-    const center = (o + 0.5) * scale;
+  for (let i = 0; i < count; i++) {
+    const center = (start + i + 0.5) * scale;
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
     let sum = 0;
@@ -89,13 +90,21 @@ function coefficients(inSize: number, outSize: number): Coefficients {
     }
     for (let x = 0; x < hi - lo; x++) {
       const v = sum !== 0 ? w[x]! / sum : w[x]!;
-      weights[o * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+      weights[i * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
     }
-    first[o] = lo;
-    taps[o] = hi - lo;
+    first[i] = lo;
+    taps[i] = hi - lo;
   }
   return { first, taps, weights, ksize };
 }
+
+/**
+ * Filter taps (multiply-adds, plus coefficients at 4 each) any resize may take, ~4 s of JS; a
+ * bigger image may take 4 per pixel, in proportion to what the caller already holds. A
+ * 10000x10000 image takes 1.7e8, a 1x100000 strip 1.1e8; a 1x1000000 strip (1.0e9, 1000 per
+ * pixel) or a 100000000x1 one (8.9e8) is refused with an InputError instead of blocking.
+ */
+export const MAX_RESIZE_WORK = 2 ** 28;
 
 const clip8 = (acc: number): number => (acc >= ONE * 256 ? 255 : acc <= 0 ? 0 : acc >> PRECISION_BITS);
 
@@ -127,71 +136,80 @@ function checkPixels(image: ImagePixels): 1 | 3 | 4 {
 
 /**
  * Resizes to `width` x `height` RGB exactly as PIL's `img.convert('RGB').resize((width, height),
- * Image.BILINEAR)` does. Memory: besides the output, one `width` x (rows used) x 3 byte buffer
- * for the horizontal pass; the source is read in place.
+ * Image.BILINEAR)` does. Memory: besides the output, int32 accumulators of the output's size and
+ * one output row, whatever the input's size; the source is read in place.
  */
 export function resizeBilinear(image: ImagePixels, width: number, height: number): RgbImage {
-  const channels = checkPixels(image);
+  checkPixels(image);
   for (const [what, v] of [['width', width], ['height', height]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`resize ${what} must be a positive integer, got ${String(v)}`);
   }
+  return resizeWindow(image, width, height, 0, 0, width, height);
+}
+
+/**
+ * The `w` x `h` window at (`x0`, `y0`) of {@link resizeBilinear}(image, outW, outH), computing only
+ * that window: a centre crop of a resize costs the crop, even when the resize would be huge (the
+ * torchvision recipe on a 100000x1 image resizes to 25,600,000x256). Input rows are read once, in
+ * order, each horizontal-pass row added into the output rows whose filter reaches it: the integer
+ * sums are PIL's, only in another order.
+ */
+function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number, y0: number, w: number, h: number): RgbImage {
+  const channels = checkPixels(image);
   const src = image.data;
   const inW = image.width;
-  const cx = coefficients(inW, width);
-  const cy = coefficients(image.height, height);
-  // Horizontal pass over only the rows the vertical pass reads.
-  const row0 = cy.first[0]!;
-  const rows = cy.first[height - 1]! + cy.taps[height - 1]! - row0;
-  const [g, b] = channels === 1 ? [0, 0] : [1, 2];
-  const tmp = new Uint8Array(width * rows * 3);
-  for (let y = 0; y < rows && channels === 1; y++) {
-    const line = (row0 + y) * inW;
-    for (let o = 0; o < width; o++) {
-      const lo = line + cx.first[o]!;
-      const n = cx.taps[o]!;
-      const k = o * cx.ksize;
-      let s = HALF;
-      for (let x = 0; x < n; x++) s += src[lo + x]! * cx.weights[k + x]!;
-      const q = (y * width + o) * 3;
-      tmp[q] = tmp[q + 1] = tmp[q + 2] = clip8(s);
-    }
+  // Every input row the window reaches gets a horizontal pass of w outputs, each of kx taps, and
+  // every output row sums ky of those rows: a tall thin strip costs rows x w whatever its area
+  // (1x1000000 squashed to 256x256 took 19 s), a very wide one kx x w coefficients. Bounded up front.
+  const kx = 2 * Math.ceil(Math.max(inW / outW, 1)) + 1;
+  const ky = 2 * Math.ceil(Math.max(image.height / outH, 1)) + 1;
+  const rows = Math.min(image.height, Math.ceil((h + 2) * Math.max(image.height / outH, 1)) + 2);
+  const work = w * (rows * kx + h * ky) + 4 * (w * kx + h * ky);
+  const allowed = Math.max(MAX_RESIZE_WORK, 4 * inW * image.height);
+  if (work > allowed) {
+    throw new InputError(
+      `image ${inW}x${image.height} is too thin to resize to ${outW}x${outH}: ~${work.toExponential(1)} filter taps, more than the ${allowed.toExponential(1)} allowed for its size`,
+    );
   }
-  for (let y = 0; y < rows && channels !== 1; y++) {
-    const line = (row0 + y) * inW;
-    for (let o = 0; o < width; o++) {
-      const lo = cx.first[o]!;
+  const cx = coefficients(inW, outW, x0, w);
+  const cy = coefficients(image.height, outH, y0, h);
+  const [g, b] = channels === 1 ? [0, 0] : [1, 2];
+  const stride = w * 3;
+  const acc = new Int32Array(h * stride).fill(HALF);
+  const line = new Uint8Array(stride);
+  let lo = 0;
+  for (let y = cy.first[0]!; y < cy.first[h - 1]! + cy.taps[h - 1]!; y++) {
+    // Horizontal pass of input row y.
+    const row = y * inW;
+    for (let o = 0; o < w; o++) {
+      const first = cx.first[o]!;
       const n = cx.taps[o]!;
       const k = o * cx.ksize;
       let s0 = HALF;
       let s1 = HALF;
       let s2 = HALF;
       for (let x = 0; x < n; x++) {
-        const p = (line + lo + x) * channels;
+        const p = (row + first + x) * channels;
         const wx = cx.weights[k + x]!;
         s0 += src[p]! * wx;
         s1 += src[p + g]! * wx;
         s2 += src[p + b]! * wx;
       }
-      const q = (y * width + o) * 3;
-      tmp[q] = clip8(s0);
-      tmp[q + 1] = clip8(s1);
-      tmp[q + 2] = clip8(s2);
+      line[3 * o] = clip8(s0);
+      line[3 * o + 1] = clip8(s1);
+      line[3 * o + 2] = clip8(s2);
+    }
+    // Vertical pass: into every output row whose taps include y (first and end only grow with o).
+    while (lo < h && cy.first[lo]! + cy.taps[lo]! <= y) lo++;
+    for (let o = lo; o < h && cy.first[o]! <= y; o++) {
+      const wy = cy.weights[o * cy.ksize + y - cy.first[o]!]!;
+      const base = o * stride;
+      for (let i = 0; i < stride; i++) acc[base + i] = acc[base + i]! + line[i]! * wy;
     }
   }
-  // Vertical pass.
-  const out = new Uint8Array(width * height * 3);
-  const stride = width * 3;
-  for (let o = 0; o < height; o++) {
-    const lo = cy.first[o]! - row0;
-    const n = cy.taps[o]!;
-    const k = o * cy.ksize;
-    for (let i = 0; i < stride; i++) {
-      let s = HALF;
-      for (let y = 0; y < n; y++) s += tmp[(lo + y) * stride + i]! * cy.weights[k + y]!;
-      out[o * stride + i] = clip8(s);
-    }
-  }
-  return { width, height, data: out };
+  const out = new Uint8Array(h * stride);
+  for (let i = 0; i < out.length; i++) out[i] = clip8(acc[i]!);
+  return { width: w, height: h, data: out };
 }
 
 // Python's round(): halves to even, as torchvision's CenterCrop uses it.
@@ -221,11 +239,11 @@ export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe'): Float3
   const plane = size * size;
   const out = new Float32Array(3 * plane);
   if (recipe === 'caffe') {
-    const r = resizeBilinear(image, spec.resize, spec.resize);
     const off = Math.floor((spec.resize - size) / 2);
+    const r = resizeWindow(image, spec.resize, spec.resize, off, off, size, size);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
-        const p = ((y + off) * r.width + x + off) * 3;
+        const p = (y * size + x) * 3;
         const q = y * size + x;
         out[q] = r.data[p + 2]! - CAFFE_MEAN_BGR[0];
         out[plane + q] = r.data[p + 1]! - CAFFE_MEAN_BGR[1];
@@ -240,15 +258,15 @@ export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe'): Float3
   const short = Math.min(w, h);
   const long = Math.trunc((spec.resize * Math.max(w, h)) / short);
   const [rw, rh] = w <= h ? [spec.resize, long] : [long, spec.resize];
-  const r = resizeBilinear(image, rw, rh);
   const top = roundHalfEven((rh - size) / 2);
   const left = roundHalfEven((rw - size) / 2);
+  const r = resizeWindow(image, rw, rh, left, top, size, size);
   for (let c = 0; c < 3; c++) {
     const mean = TORCHVISION_MEAN_RGB[c]!;
     const std = TORCHVISION_STD_RGB[c]!;
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
-        const v = r.data[((y + top) * rw + x + left) * 3 + c]!;
+        const v = r.data[(y * size + x) * 3 + c]!;
         out[c * plane + y * size + x] = Math.fround(Math.fround(Math.fround(v / 255) - mean) / std);
       }
     }

@@ -1,8 +1,9 @@
-// `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet.
+// `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet or any weights given.
 
 import type { Prediction } from '../classify.js';
 import { intFlag, parseArgs, UsageError } from './args.js';
-import { classifyFile, CliError, loadModel, oneLine, Progress, SHARED_MODEL, weightsLocation } from './load.js';
+import { checkImageFile } from './images.js';
+import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
 
@@ -11,9 +12,16 @@ Classifies JPEG and PNG photos with the pretrained Deep Compression SqueezeNet v
 centre crop 227, BGR minus the means 104/117/123.
 
 Options:
-  --weights FILE  the Deep Compression .net file (default: $SQUEEZENET_WEIGHTS, else
+  --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
+                  file (optionally gzipped), told apart by their bytes, the network
+                  inferred (default: $SQUEEZENET_WEIGHTS, else
                   $SQUEEZENET_SHARED/${SHARED_MODEL},
                   else ../shared/... beside the project)
+  --recipe NAME   caffe (227, BGR minus means) or torchvision (224, ImageNet mean and
+                  std); default: caffe for Deep Compression weights and v1.0-caffe,
+                  torchvision for safetensors and ONNX
+  --arch NAME     run the weights as another network with the same tensors, e.g.
+                  v1.0-caffe or simple-bypass for v1.0 weights
   --top K         how many classes per image (default 5, at most 1000)
   --json          one JSON object per image and line:
                   {"file", "top": [{"index", "synset", "label", "prob"}]}
@@ -39,14 +47,16 @@ function table(file: string, top: readonly Prediction[]): string {
 export async function classifyCommand(argv: string[]): Promise<number> {
   let args;
   let top: number;
+  let choice: ModelChoice;
   try {
-    args = parseArgs(argv, ['weights', 'top'], ['json', 'help', 'progress', 'no-progress']);
+    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch'], ['json', 'help', 'progress', 'no-progress']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     top = intFlag(args, 'top', 5);
     if (top > 1000) throw new UsageError(`--top must be at most 1000, got ${top}`);
+    choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'));
     if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
   } catch (e) {
     if (e instanceof UsageError) {
@@ -59,7 +69,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const files = args.positionals;
   let model;
   try {
-    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined));
+    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined), choice);
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
     process.stderr.write(`squeezenet classify: ${e.message}\n`);
@@ -72,6 +82,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     progress.tick(i + 1, file);
     let result: Prediction[];
     try {
+      checkImageFile(file); // a FIFO or /dev/zero would block or never end
       result = classifyFile(model, file, top);
     } catch (e) {
       failed++;

@@ -4,8 +4,8 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IMAGENET_CLASS_COUNT } from '../labels.js';
 import { parseArgs, UsageError } from './args.js';
-import { IMAGE_EXTENSIONS } from './images.js';
-import { classifyFile, CliError, loadModel, oneLine, Progress, SHARED_MODEL, weightsLocation } from './load.js';
+import { checkImageFile, IMAGE_EXTENSIONS } from './images.js';
+import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet eval [--weights FILE] [--json] DIR
 
@@ -15,9 +15,12 @@ label is the ImageNet class index its name starts with: IDX_anything.JPEG, as in
 ../shared/data/imagenet-sample.
 
 Options:
-  --weights FILE  the Deep Compression .net file (default: $SQUEEZENET_WEIGHTS, else
-                  $SQUEEZENET_SHARED/${SHARED_MODEL},
+  --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
+                  file (optionally gzipped), the network inferred (default:
+                  $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/${SHARED_MODEL},
                   else ../shared/... beside the project)
+  --recipe NAME   caffe or torchvision preprocessing (default: from the weights)
+  --arch NAME     run the weights as another network with the same tensors
   --json          print one JSON line instead: {"images", "top1", "top5",
                   "top1_accuracy", "top5_accuracy", "failed": [{"file", "error"}]}
   --progress      show [i/n] progress on stderr even when it is not a terminal
@@ -42,8 +45,9 @@ const percent = (n: number, total: number): string => (total === 0 ? '-' : `${((
 export async function evalCommand(argv: string[]): Promise<number> {
   let args;
   let dir: string;
+  let choice: ModelChoice;
   try {
-    args = parseArgs(argv, ['weights'], ['json', 'help', 'progress', 'no-progress']);
+    args = parseArgs(argv, ['weights', 'recipe', 'arch'], ['json', 'help', 'progress', 'no-progress']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -52,6 +56,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       throw new UsageError(args.positionals.length === 0 ? 'no DIR given' : `one DIR only, got ${args.positionals.length} arguments`);
     }
     dir = args.positionals[0]!;
+    choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`squeezenet eval: ${e.message}\n\n${HELP}\n`);
@@ -78,7 +83,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   let model;
   try {
-    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined));
+    model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined), choice);
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
     process.stderr.write(`squeezenet eval: ${e.message}\n`);
@@ -94,6 +99,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     progress.tick(i + 1, file);
     try {
       const label = labelOf(file);
+      checkImageFile(join(dir, file)); // a FIFO named x.jpg would block
       const top = classifyFile(model, join(dir, file), 5).map((p) => p.index);
       images++;
       if (top[0] === label) top1++;
@@ -120,7 +126,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     const lines = [
-      `${images} images in ${dir} (SqueezeNet v1.0, Deep Compression weights), ${seconds.toFixed(1)} s`,
+      `${images} images in ${dir} (SqueezeNet ${model.arch}, ${model.format} weights, ${model.recipe} preprocessing), ${seconds.toFixed(1)} s`,
       `top-1: ${String(top1).padStart(String(images).length)}/${images}  ${percent(top1, images)}`,
       `top-5: ${String(top5).padStart(String(images).length)}/${images}  ${percent(top5, images)}`,
     ];

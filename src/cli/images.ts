@@ -1,6 +1,8 @@
 // Image files to pixels for the command line: JPEG with jpeg-js, PNG with pngjs (both pure JS).
 // The library itself never decodes files: it takes pixels (see src/preprocess.ts).
 
+import { statSync, type Stats } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImagePixels } from '../preprocess.js';
@@ -13,8 +15,26 @@ export class ImageDecodeError extends Error {
 /** The file extensions `eval` picks up (any case). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
 
-/** Largest image decoded, in megapixels: far above any photo, well below what would exhaust memory. */
-export const MAX_MEGAPIXELS = 250;
+/**
+ * Largest image decoded, in megapixels: 8000x8000, above any camera's photo. The decoders are
+ * pure JS and hungry: jpeg-js keeps an Int32Array per 8x8 block, ~30 bytes per pixel (2.1 GB
+ * and ~100 s for a 64-megapixel 4:4:4 JPEG), pngjs ~8 bytes per pixel.
+ */
+export const MAX_MEGAPIXELS = 64;
+
+/** What jpeg-js may allocate, by its own count (which leaves out each block's object: the real peak is about twice). */
+export const MAX_JPEG_MEMORY_MB = 1024;
+
+/** Largest image file read: a 64-megapixel 16-bit RGBA PNG stored uncompressed is 512 MiB. */
+export const MAX_IMAGE_FILE_BYTES = 512 * 2 ** 20;
+
+/**
+ * Most pixels a complete JPEG can hold per byte of file: each 8x8 block of each component costs
+ * at least one bit of Huffman code (a DC difference; a sequential scan adds an end-of-block),
+ * so a grey image holds at most 512 pixels per byte, colour fewer. A header declaring more than
+ * twice that is a truncated file or a decompression bomb: rejected before anything is allocated.
+ */
+export const MAX_JPEG_PIXELS_PER_BYTE = 1024;
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -33,6 +53,35 @@ function sniff(b: Uint8Array): string | undefined {
 
 const oneLine = (e: unknown): string => String((e as Error)?.message ?? e).replace(/\s+/g, ' ').trim();
 
+const FILE_KINDS: [string, (s: Stats) => boolean][] = [
+  ['a directory', (s) => s.isDirectory()],
+  ['a FIFO', (s) => s.isFIFO()],
+  ['a character device', (s) => s.isCharacterDevice()],
+  ['a block device', (s) => s.isBlockDevice()],
+  ['a socket', (s) => s.isSocket()],
+];
+
+/**
+ * Checks, before anything reads it, that `path` is a regular file of at most `maxBytes`: a FIFO
+ * or a device (/dev/zero, /dev/stdin) would block forever or never end. Throws ImageDecodeError
+ * (`no such file`, `is a directory`, `not a regular file (a FIFO)`, `is N bytes, more than ...`).
+ */
+export function checkImageFile(path: string, maxBytes = MAX_IMAGE_FILE_BYTES): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ImageDecodeError(err.code === 'ENOENT' ? 'no such file' : err.code === 'ENOTDIR' ? 'no such file (a parent is not a directory)' : oneLine(err));
+  }
+  if (st.isDirectory()) throw new ImageDecodeError('is a directory');
+  if (!st.isFile()) {
+    const kind = FILE_KINDS.find(([, is]) => is(st))?.[0] ?? 'not a file';
+    throw new ImageDecodeError(`not a regular file (${kind})`);
+  }
+  if (st.size > maxBytes) throw new ImageDecodeError(`is ${st.size} bytes, more than the ${maxBytes} an image file may have`);
+}
+
 /**
  * Decodes JPEG (baseline, progressive, grayscale, Adobe CMYK/YCCK) or PNG (any bit depth, palette,
  * grayscale, alpha, interlaced; 16-bit samples rounded to 8) into pixels, by content, not by name.
@@ -45,16 +94,20 @@ export function decodeImage(bytes: Uint8Array): ImagePixels {
   if (startsWith(bytes, PNG_MAGIC)) {
     // The size, from the IHDR chunk that must come first, before pngjs allocates anything.
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (bytes.length >= 24 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR') {
+    if (bytes.length >= 29 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR') {
       const [w, h] = [view.getUint32(16), view.getUint32(20)];
       if (w * h > MAX_MEGAPIXELS * 1e6) throw new ImageDecodeError(`PNG is ${w}x${h}, more than ${MAX_MEGAPIXELS} megapixels`);
+      checkPngData(bytes, w, h, bytes[24]!, bytes[25]!, bytes[28] === 1);
     }
     let img;
     try {
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       img = PNG.sync.read(buffer);
     } catch (e) {
-      throw new ImageDecodeError(`PNG could not be decoded: ${oneLine(e)}`);
+      const why = oneLine(e);
+      // pngjs's words (sic) for data that stops before the IEND chunk.
+      if (/read requests waitng on finished stream/.test(why)) throw new ImageDecodeError('PNG could not be decoded: truncated (the data ends before the IEND chunk)');
+      throw new ImageDecodeError(`PNG could not be decoded: ${why}`);
     }
     if (!(img.width > 0 && img.height > 0)) throw new ImageDecodeError(`PNG has no pixels (${img.width}x${img.height})`);
     const data = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
@@ -112,8 +165,113 @@ function readJpegFrame(b: Uint8Array): JpegFrame | undefined {
   return undefined;
 }
 
+/**
+ * Walks the JPEG's segments and scans to its end-of-image marker: `truncated` when the bytes run
+ * out first (jpeg-js would decode the missing part as grey without a word), `ends` when the marker
+ * is there, `unknown` when the structure is not what we can walk (jpeg-js then has its say).
+ */
+function jpegEnd(b: Uint8Array): 'ends' | 'truncated' | 'unknown' {
+  let o = 2;
+  for (;;) {
+    while (o < b.length && b[o] === 0xff && b[o + 1] === 0xff) o++;
+    if (o + 2 > b.length) return 'truncated';
+    if (b[o] !== 0xff) return 'unknown';
+    const marker = b[o + 1]!;
+    if (marker === 0xd9) return 'ends';
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      o += 2;
+      continue;
+    }
+    if (o + 4 > b.length) return 'truncated';
+    const length = (b[o + 2]! << 8) | b[o + 3]!;
+    if (length < 2) return 'unknown';
+    o += 2 + length;
+    if (o > b.length) return 'truncated';
+    if (marker !== 0xda) continue;
+    // Entropy-coded data: up to the next marker (0xFF not followed by 0x00, a fill 0xFF or RSTn).
+    for (;;) {
+      while (o < b.length && b[o] !== 0xff) o++;
+      if (o + 1 >= b.length) return 'truncated';
+      const next = b[o + 1]!;
+      if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) o += 2;
+      else if (next === 0xff) o += 1;
+      else break;
+    }
+  }
+}
+
+/** Channels per PNG colour type: grey, -, RGB, palette, grey + alpha, -, RGBA. */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Most bytes deflate can turn one compressed byte into: 258 per length-distance pair of two 1-bit codes. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * pngjs fills image data that ends early with zeros and says nothing (a 2 KB file whose header
+ * claims 1048637x47 decodes to 49 megapixels of black in 1.2 s and 500 MB), and inflates an
+ * interlaced image's data with no bound (a few MB of zeros become GBs). So the IDAT data is
+ * inflated here first, bounded by the size a w x h image's rows take, and must fill them.
+ */
+function checkPngData(b: Uint8Array, w: number, h: number, depth: number, colorType: number, interlaced: boolean): void {
+  const channels = PNG_CHANNELS[colorType];
+  if (channels === undefined || w === 0 || h === 0) return; // pngjs says what is wrong
+  const bits = channels * depth;
+  const rowBytes = (pw: number): number => 1 + Math.ceil((pw * bits) / 8);
+  let expected = 0;
+  if (!interlaced) expected = h * rowBytes(w);
+  for (const [x0, y0, dx, dy] of interlaced ? ADAM7 : []) {
+    const pw = Math.ceil((w - x0) / dx);
+    const ph = Math.ceil((h - y0) / dy);
+    if (pw > 0 && ph > 0) expected += ph * rowBytes(pw);
+  }
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const idat: Uint8Array[] = [];
+  for (let o = 8; o + 8 <= b.length; ) {
+    const length = view.getUint32(o);
+    const type = String.fromCharCode(...b.subarray(o + 4, o + 8));
+    if (type === 'IDAT') idat.push(b.subarray(o + 8, Math.min(b.length, o + 8 + length)));
+    if (type === 'IEND') break;
+    o += 12 + length;
+  }
+  const compressed = idat.reduce((n, c) => n + c.length, 0);
+  if (expected > DEFLATE_MAX_RATIO * compressed + 1024) {
+    throw new ImageDecodeError(
+      `PNG declares ${w}x${h} pixels (${expected} bytes of rows) in only ${compressed} bytes of image data, more than deflate can hold (a truncated file, or a decompression bomb)`,
+    );
+  }
+  let inflated: number;
+  try {
+    inflated = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 }).length;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'ERR_BUFFER_TOO_LARGE') throw new ImageDecodeError(`PNG could not be decoded: its image data is damaged or truncated (${oneLine(err)})`);
+    inflated = expected + 1;
+  }
+  if (inflated < expected) {
+    throw new ImageDecodeError(`PNG could not be decoded: its image data inflates to ${inflated} bytes, ${w}x${h} needs ${expected} (truncated or damaged)`);
+  }
+  if (inflated > expected && interlaced) {
+    throw new ImageDecodeError(`PNG image data inflates to more than the ${expected} bytes a ${w}x${h} interlaced image holds (a decompression bomb?)`);
+  }
+}
+
+/** The seven Adam7 passes: first column and row, column and row steps. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
 function decodeJpeg(bytes: Uint8Array): ImagePixels {
   const frame = readJpegFrame(bytes);
+  // jpeg-js allocates every block of the frame before it reads a byte of the scans: check the
+  // declared size against the limit and against what the file's bytes can hold first.
+  if (frame !== undefined) {
+    const { width: w, height: h } = frame;
+    if (w * h > MAX_MEGAPIXELS * 1e6) throw new ImageDecodeError(`JPEG is ${w}x${h}, more than ${MAX_MEGAPIXELS} megapixels`);
+    if (w * h > MAX_JPEG_PIXELS_PER_BYTE * bytes.length) {
+      throw new ImageDecodeError(
+        `JPEG declares ${w}x${h} pixels in only ${bytes.length} bytes, more than a JPEG can hold (a truncated file, or a decompression bomb)`,
+      );
+    }
+  }
+  if (jpegEnd(bytes) === 'truncated') throw new ImageDecodeError('JPEG could not be decoded: truncated (the data ends before the end-of-image marker)');
   // YCbCr (3 components, no Adobe marker) with the luma at full resolution: take jpeg-js's planes
   // (its IDCT) and do libjpeg's chroma upsampling and colour conversion here, which brings the
   // pixels within a level or two of PIL's; anything else as jpeg-js converts it.
@@ -129,11 +287,13 @@ function decodeJpeg(bytes: Uint8Array): ImagePixels {
       formatAsRGBA: false,
       tolerantDecoding: true,
       maxResolutionInMP: MAX_MEGAPIXELS,
-      maxMemoryUsageInMB: 4096,
+      maxMemoryUsageInMB: MAX_JPEG_MEMORY_MB,
       ...(ycc ? { colorTransform: false } : {}),
     });
   } catch (e) {
-    throw new ImageDecodeError(`JPEG could not be decoded: ${oneLine(e)}`);
+    const why = oneLine(e);
+    if (/maxMemoryUsageInMB/.test(why)) throw new ImageDecodeError(`JPEG needs more than the ${MAX_JPEG_MEMORY_MB} MB its decoder may use (${why})`);
+    throw new ImageDecodeError(`JPEG could not be decoded: ${why}`);
   }
   if (!(img.width > 0 && img.height > 0)) throw new ImageDecodeError(`JPEG has no pixels (${img.width}x${img.height})`);
   if (ycc && img.width === frame.width && img.height === frame.height) {

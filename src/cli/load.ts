@@ -4,10 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { ArchName } from '../arch.js';
 import { topK, type Prediction } from '../classify.js';
-import { loadDeepCompression } from '../formats/deepcompression.js';
-import type { SqueezeNet } from '../model.js';
-import { preprocess, RECIPES } from '../preprocess.js';
+import { loadWeights } from '../formats/detect.js';
+import { SqueezeNet } from '../model.js';
+import { preprocess, RECIPES, type Recipe } from '../preprocess.js';
+import { UsageError } from './args.js';
 import { decodeImage } from './images.js';
 
 /** The Deep Compression model inside the shared directory. */
@@ -43,11 +46,32 @@ export class CliError extends Error {
 }
 
 export const WEIGHTS_HINT =
-  'point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet.net (the Deep Compression SqueezeNet v1.0), ' +
-  'or SQUEEZENET_SHARED at the folder holding models/';
+  'point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet.net (the Deep Compression SqueezeNet v1.0) ' +
+  'or a SqueezeNet .sqz, .safetensors or .onnx file, or SQUEEZENET_SHARED at the folder holding models/';
 
-/** Reads and decodes the Deep Compression weights and loads the v1.0-caffe network, once per process. */
-export async function loadModel(where: WeightsLocation): Promise<SqueezeNet> {
+/** A loaded network and how its inputs must be prepared. */
+export interface CliModel {
+  readonly model: SqueezeNet;
+  /** The preprocessing: from --recipe, else the one the weight format implies. */
+  readonly recipe: Recipe;
+  /** The detected weight format: `deepcompression`, `sqz`, `safetensors`, `onnx`. */
+  readonly format: string;
+  readonly arch: string;
+  dispose(): void;
+}
+
+export interface ModelChoice {
+  /** --recipe: overrides the recipe implied by the format. */
+  readonly recipe?: Recipe;
+  /** --arch: run the weights as another network with the same tensors (e.g. v1.0-caffe). */
+  readonly arch?: ArchName;
+}
+
+/**
+ * Reads the weights (Deep Compression .net, .sqz, safetensors or ONNX, told apart by their bytes;
+ * a gzip-compressed file is unpacked first), infers the network and loads it, once per process.
+ */
+export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}): Promise<CliModel> {
   if (!existsSync(where.path)) {
     throw new CliError(`weights not found at ${where.path} (${where.from}); ${WEIGHTS_HINT}`);
   }
@@ -58,14 +82,31 @@ export async function loadModel(where: WeightsLocation): Promise<SqueezeNet> {
     throw new CliError(`cannot read weights ${where.path}: ${(e as Error).message}`);
   }
   try {
-    return await loadDeepCompression(bytes);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    const loaded = loadWeights(bytes, choice.arch === undefined ? {} : { arch: choice.arch });
+    const model = await SqueezeNet.load({ arch: loaded.arch, weights: loaded.weights });
+    const arch = typeof loaded.arch === 'string' ? loaded.arch : loaded.arch.name;
+    return { model, recipe: choice.recipe ?? loaded.recipe, format: loaded.format, arch, dispose: () => model.dispose() };
   } catch (e) {
     throw new CliError(`${where.path}: ${(e as Error).message}`);
   }
 }
 
-/** Reads, decodes, preprocesses (Caffe recipe) and classifies one image file. */
-export function classifyFile(model: SqueezeNet, file: string, top: number): Prediction[] {
+const ARCH_CHOICES: readonly ArchName[] = ['v1.0', 'v1.0-caffe', 'v1.1', 'simple-bypass', 'complex-bypass'];
+
+/** The --recipe and --arch flags, checked: a UsageError when they name nothing known. */
+export function modelChoice(recipe: string | true | undefined, arch: string | true | undefined): ModelChoice {
+  if (recipe !== undefined && (recipe === true || !Object.keys(RECIPES).includes(recipe))) {
+    throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(', ')}, got ${String(recipe)}`);
+  }
+  if (arch !== undefined && (arch === true || !(ARCH_CHOICES as readonly string[]).includes(arch))) {
+    throw new UsageError(`--arch must be one of ${ARCH_CHOICES.join(', ')}, got ${String(arch)}`);
+  }
+  return { ...(recipe === undefined ? {} : { recipe: recipe as Recipe }), ...(arch === undefined ? {} : { arch: arch as ArchName }) };
+}
+
+/** Reads, decodes, preprocesses (with the model's recipe) and classifies one image file. */
+export function classifyFile(m: CliModel, file: string, top: number): Prediction[] {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
@@ -74,9 +115,9 @@ export function classifyFile(model: SqueezeNet, file: string, top: number): Pred
     const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
     throw new CliError(reason);
   }
-  const input = preprocess(decodeImage(bytes), 'caffe');
-  const size = RECIPES.caffe.input;
-  return topK(model.run(input, { height: size, width: size }), top);
+  const input = preprocess(decodeImage(bytes), m.recipe);
+  const size = RECIPES[m.recipe].input;
+  return topK(m.model.run(input, { height: size, width: size }), top);
 }
 
 /** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */

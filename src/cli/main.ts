@@ -2,6 +2,7 @@
 // The `squeezenet` command: dispatches to one file per subcommand.
 
 import { classifyCommand } from './classify.js';
+import { compressCommand } from './compress.js';
 import { designCommand } from './design.js';
 import { evalCommand } from './eval.js';
 import { summaryCommand } from './summary.js';
@@ -19,6 +20,10 @@ Usage:
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
+  squeezenet compress [--bits N] [--prune D] [--no-huffman] IN OUT
+                            Deep Compression into a .sqz file: pruning, a k-means
+                            codebook per layer, sparse gaps, Huffman coding; prints
+                            the bytes of every part
   squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
                             sweep Section 5's metaparameters: parameters, size and
                             MACs per design, optionally drawn as an SVG
@@ -37,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'design':
       return designCommand(rest);
+    case 'compress':
+      return compressCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// A small static server for the example page, on 127.0.0.1 only:
+//
+//   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/
+//
+// It serves the pages (examples/web/: index.html, and minimal.html, the README's), the compiled
+// library (dist/src/), the kernels (build/squeezenet.wasm), the weights as
+// /examples/web/weights.net (from ../shared, never committed: $SQUEEZENET_WEIGHTS, else
+// $SQUEEZENET_SHARED/models/..., else ../shared) and a few shared sample photos; nothing else.
+// GET and HEAD only.
+
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sharedDir, weightsPath } from '../weights-path.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SAMPLES_DIR = join(sharedDir(), 'data/imagenet-sample');
+/** The sample photos the page offers as buttons (when the shared folder is there). */
+const SAMPLES = ['000_n01440764_tench.JPEG', '340_n02391049_zebra.JPEG', '150_n02077923_sea_lion.JPEG', '550_n03297495_espresso_maker.JPEG'];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.net': 'application/octet-stream',
+  '.jpeg': 'image/jpeg',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+};
+
+// URL prefix -> folder; a request must resolve inside its folder.
+const MOUNTS = [
+  ['/examples/web/samples/', SAMPLES_DIR],
+  ['/examples/web/', join(ROOT, 'examples/web')],
+  ['/dist/src/', join(ROOT, 'dist/src')],
+];
+
+// minimal.html (the README's page) loads the library as an installed package would sit beside it.
+const PACKAGE = '/examples/web/node_modules/squeezenet-wasm/';
+
+function fileFor(pathname) {
+  if (pathname.startsWith(PACKAGE)) pathname = `/${pathname.slice(PACKAGE.length)}`;
+  if (pathname === '/examples/web/weights.net' || pathname === '/examples/web/compressed_SqueezeNet.net') return weightsPath().path;
+  if (pathname === '/build/squeezenet.wasm') return join(ROOT, 'build/squeezenet.wasm');
+  if (pathname === '/examples/web/') return join(ROOT, 'examples/web/index.html');
+  for (const [prefix, dir] of MOUNTS) {
+    if (!pathname.startsWith(prefix)) continue;
+    const file = resolve(dir, `.${sep}${pathname.slice(prefix.length)}`);
+    return file.startsWith(dir + sep) ? file : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Starts the server on 127.0.0.1 (port 0: any free one) and resolves to { url, close }.
+ * `log` receives one line per request that was not answered 200.
+ */
+export function serve({ port = 0, log = () => {} } = {}) {
+  const server = createServer((req, res) => {
+    const send = (status, body, type = 'text/plain; charset=utf-8') => {
+      if (status !== 200) log(`${status} ${req.method} ${req.url}`);
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'GET or HEAD only\n');
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    } catch {
+      return send(400, 'bad URL\n');
+    }
+    if (pathname === '/') {
+      res.writeHead(302, { location: '/examples/web/' }).end();
+      return;
+    }
+    if (pathname === '/examples/web/samples.json') {
+      const available = existsSync(SAMPLES_DIR) ? SAMPLES.filter((f) => readdirSync(SAMPLES_DIR).includes(f)) : [];
+      return send(200, JSON.stringify(available), TYPES['.json']);
+    }
+    const file = fileFor(pathname);
+    if (file === undefined || !existsSync(file) || !statSync(file).isFile()) return send(404, `not found: ${pathname}\n`);
+    const headers = { 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' };
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return new Promise((resolveServer, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const { port: actual } = server.address();
+      resolveServer({
+        url: `http://127.0.0.1:${actual}/examples/web/`,
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), log: (line) => console.log(line) });
+  console.log(`serving the example page at ${url} (Ctrl-C to stop)`);
+}

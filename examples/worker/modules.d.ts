@@ -1,0 +1,9 @@
+// What the Workers runtime hands a module for each imported file type.
+declare module '*.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}
+declare module '*.net' {
+  const data: ArrayBuffer;
+  export default data;
+}

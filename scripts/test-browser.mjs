@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// `npm run test:browser`: the example page (examples/web/) in Chromium, driven by playwright-core.
+// Serves the page on 127.0.0.1, picks shared photos through its file input (and one sample
+// button), checks the top-1 shown against PyTorch's (fixtures/real-top5.json), and saves a
+// screenshot to out/screenshots/web.png. The browser is Debian's /usr/bin/chromium (or
+// $CHROMIUM): nothing is downloaded, and the page may reach 127.0.0.1 only. Browser and server
+// are closed whatever happens; the run fails after a deadline rather than hang.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../examples/web/serve.mjs';
+import { weightsPath } from '../examples/weights-path.mjs';
+import { deadline, pytorchTop1, requireBuild, ROOT, samplePath, summary } from './runtime-common.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+// The last one picked is the one in the screenshot.
+const PICKED = ['290_n02128925_jaguar.JPEG', '970_n09193705_alp.JPEG', '000_n01440764_tench.JPEG'];
+const SAMPLE_BUTTON = { text: 'sea lion', image: '150_n02077923_sea_lion.JPEG' };
+const MINIMAL_IMAGE = '340_n02391049_zebra.JPEG';
+const SCREENSHOT = join(ROOT, 'out/screenshots/web.png');
+const STEP_MS = 60_000;
+const DEADLINE_MS = 240_000;
+
+let browser;
+let server;
+async function closeAll() {
+  await browser?.close().catch(() => {});
+  await server?.close();
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's (apt-get update && apt-get install -y chromium) or set CHROMIUM=/path/to/chrome`);
+  }
+  requireBuild('dist/src/index.js');
+  requireBuild('build/squeezenet.wasm');
+  let passed = 0;
+  let failed = 0;
+  const check = (ok, line) => {
+    console.log(`${ok ? 'ok  ' : 'FAIL'}  ${line}`);
+    if (ok) passed++;
+    else failed++;
+  };
+  const problems = [];
+
+  server = await serve({ log: (line) => problems.push(`server: ${line}`) });
+  // launch() gives the browser a fresh temporary --user-data-dir of its own and removes it on close.
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: STEP_MS });
+  console.log(`${CHROMIUM} (Chromium ${browser.version()}), page ${server.url}\n`);
+  const context = await browser.newContext({ viewport: { width: 1180, height: 900 }, deviceScaleFactor: 1 });
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'data:' || url.hostname === '127.0.0.1') return route.continue();
+    problems.push(`blocked a request to ${url.href}`);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+  const t0 = performance.now();
+  await page.goto(server.url);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('status')?.dataset.state ?? ''));
+  const loaded = await page.locator('#status').innerText();
+  check(/^Ready: weights\.net/.test(loaded), `page loaded the network in ${(performance.now() - t0).toFixed(0)} ms: "${loaded}"`);
+
+  /** Waits until the page shows its answer for `image`, and checks its top-1 against PyTorch's. */
+  const expectAnswer = async (image, how) => {
+    const t = performance.now();
+    await page.waitForFunction(
+      (name) => {
+        const r = document.getElementById('result');
+        return (r?.dataset.image === name && r.dataset.state === 'done') || document.getElementById('status')?.dataset.state === 'error';
+      },
+      image,
+    );
+    const state = await page.locator('#status').getAttribute('data-state');
+    const expected = pytorchTop1(image);
+    if (state === 'error') {
+      check(false, `${image} (${how}): the page says "${await page.locator('#status').innerText()}"`);
+      return;
+    }
+    const label = await page.locator('#top1').innerText();
+    const index = Number(await page.locator('#top1').getAttribute('data-index'));
+    const prob = await page.locator('#top5 li:first-child .prob').innerText();
+    const timing = await page.locator('#timing').innerText();
+    check(
+      index === expected.index && label === expected.label,
+      `${image.padEnd(34)} (${how}) page top-1 ${index} ${label} (${prob}) | PyTorch ${expected.index} ${expected.label} ` +
+        `(${(100 * expected.prob).toFixed(1)} %) | ${(performance.now() - t).toFixed(0)} ms to answer; the page says: ${timing}`,
+    );
+  };
+
+  await page.locator('#samples button', { hasText: SAMPLE_BUTTON.text }).click();
+  await expectAnswer(SAMPLE_BUTTON.image, 'sample button');
+  // The weights picked by hand, as a user without the server's weights.net would.
+  const weights = weightsPath().path;
+  await page.locator('#weights-input').setInputFiles(weights);
+  await page.waitForFunction(() => /^(Ready: (?!weights\.net)|.*Error)/.test(document.getElementById('status')?.innerText ?? ''));
+  const reloaded = await page.locator('#status').innerText();
+  check(reloaded.startsWith(`Ready: ${basename(weights)} `), `weights picked by hand: "${reloaded}"`);
+  for (const image of PICKED) {
+    await page.locator('#image-input').setInputFiles(samplePath(image));
+    await expectAnswer(image, 'file input');
+  }
+
+  // What the network sees: 96 filters in the conv1 grid, 8 maps for each of the 8 Fire modules.
+  const filters = await page.locator('#filters').evaluate((c) => [c.width, c.height]);
+  const fires = await page.locator('#fires .fire').count();
+  const maps = await page.locator('#fires .fire canvas').count();
+  check(filters[0] === 129 && filters[1] === 49 && fires === 8 && maps === 64, `pictures: conv1 grid ${filters.join('x')} px, ${fires} Fire rows, ${maps} maps`);
+
+  // The README's page (examples/web/minimal.html), as pasted.
+  const minimal = await context.newPage();
+  minimal.setDefaultTimeout(STEP_MS);
+  minimal.on('console', (m) => m.type() === 'error' && problems.push(`minimal.html console: ${m.text()}`));
+  minimal.on('pageerror', (e) => problems.push(`minimal.html page error: ${e.message}`));
+  await minimal.goto(new URL('minimal.html', server.url).href);
+  await minimal.waitForFunction(() => document.querySelector('input')?.onchange != null);
+  await minimal.locator('input').setInputFiles(samplePath(MINIMAL_IMAGE));
+  await minimal.waitForFunction(() => (document.querySelector('pre')?.textContent ?? '') !== '');
+  const lines = (await minimal.locator('pre').innerText()).split('\n');
+  const expected = pytorchTop1(MINIMAL_IMAGE);
+  check(lines[0]?.endsWith(`  ${expected.label}`), `minimal.html, ${MINIMAL_IMAGE}: "${lines[0]}" | PyTorch ${expected.label}`);
+  await minimal.close();
+
+  mkdirSync(join(ROOT, 'out/screenshots'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  console.log(`\nscreenshot: ${SCREENSHOT}`);
+
+  check(problems.length === 0, `no console errors, page errors, failed or outside requests${problems.length ? `:\n      ${problems.join('\n      ')}` : ''}`);
+  summary('test:browser', passed, failed);
+}
+
+const cancel = deadline(DEADLINE_MS, 'test:browser', closeAll);
+try {
+  await main();
+} catch (e) {
+  console.error(`test:browser: FAILED: ${e.stack ?? e}`);
+  process.exitCode = 1;
+} finally {
+  await closeAll();
+  cancel();
+}

@@ -1,0 +1,176 @@
+// `squeezenet compress`: Deep Compression (prune, share weights, sparse gaps, Huffman) of any
+// weights the project reads, into the .sqz container; prints the size of every part.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ARCHS, ARCH_NAMES, type ArchName } from '../arch.js';
+import { compress, type CompressResult, type PerLayer } from '../compress/encoder.js';
+import { SQZ_MAX_WIDTH } from '../formats/sqz.js';
+import { parseArgs, UsageError } from './args.js';
+import { readWeightsFile } from './weights-file.js';
+
+const HELP = `Usage: squeezenet compress [options] IN OUT
+
+Compresses the weights in IN (the Deep Compression .net, a .sqz file, or any format the
+project reads) into OUT, a .sqz container (docs/FORMAT.md), as Deep Compression does:
+magnitude pruning, a k-means codebook per layer (code 0 is the pruned zero), sparse storage
+with relative position gaps and filler entries, and canonical Huffman coding of the codes
+and the gaps. Prints each layer's density, bits and bytes, and the bytes of every part.
+
+Options:
+  --bits N[,LAYER=N...]    code width, 1..${SQZ_MAX_WIDTH} bits: 2^N - 1 shared values per layer
+                           (default 6, as the paper's 0.47 MB model), e.g. 6,conv1=8
+  --prune D[,LAYER=D...]   keep the fraction D (0..1) of each layer's weights, largest
+                           magnitudes first (default 1: only zeros are dropped, so the .net's
+                           pruning is kept as it is), e.g. 0.33 or 1,conv10=0.2
+  --gap-bits auto|N        gap width per layer, 1..${SQZ_MAX_WIDTH}, or auto (default): the width
+                           that makes the layer smallest
+  --no-huffman             store codes and gaps at fixed width (N and the gap width)
+  --bias f32|f16           bias precision (default f32)
+  --arch NAME              the network of IN when its format does not say
+                           (${ARCH_NAMES.join(', ')}); default: from the file
+  --json                   print the result as one JSON object
+  -h, --help               this text
+
+LAYER is a layer name (conv1, fire2.squeeze, fire2.expand1x1, fire2.expand3x3, ...,
+conv10) or its torchvision path (features.0, ..., classifier.1). Usage errors exit 2;
+a file that cannot be read or decoded exits 1.`;
+
+/** `6` or `6,conv1=8` -> 6 or { '*': 6, conv1: 8 }. */
+export function perLayer(value: string, flag: string, check: (n: number) => boolean, range: string): PerLayer<number> {
+  const out: { [layer: string]: number } = {};
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? '*' : part.slice(0, eq).trim();
+    const text = (eq < 0 ? part : part.slice(eq + 1)).trim();
+    const n = Number(text);
+    if (text === '' || !check(n)) throw new UsageError(`--${flag}: ${JSON.stringify(part)} is not ${range}`);
+    if (key in out) throw new UsageError(`--${flag}: ${key === '*' ? 'the default' : key} is given twice`);
+    out[key] = n;
+  }
+  return Object.keys(out).length === 1 && '*' in out ? out['*']! : out;
+}
+
+const int = (n: number): string => n.toLocaleString('en-US');
+
+export function formatReport(r: CompressResult, input: string, inputBytes: number, output: string): string {
+  const rows = r.layers.map((l) => {
+    const b = l.bytes;
+    const density = l.nonzero === l.nonzeroBefore
+      ? `${((100 * l.nonzero) / l.weights).toFixed(1)}%`
+      : `${((100 * l.nonzeroBefore) / l.weights).toFixed(1)}->${((100 * l.nonzero) / l.weights).toFixed(1)}%`;
+    return [
+      l.op,
+      l.shape.join('x'),
+      density,
+      int(l.entries),
+      int(l.fillers),
+      String(l.bits),
+      String(l.codebook.length - 1),
+      String(l.gapBits),
+      int(b.codebook),
+      int(b.bias),
+      int(b.codes),
+      int(b.gaps),
+      int(b.codebook + b.bias + b.codes + b.gaps),
+    ];
+  });
+  const s = r.sizes;
+  const weights = r.layers.reduce((a, l) => a + l.weights, 0);
+  const nonzero = r.layers.reduce((a, l) => a + l.nonzero, 0);
+  const entries = r.layers.reduce((a, l) => a + l.entries, 0);
+  const fillers = r.layers.reduce((a, l) => a + l.fillers, 0);
+  rows.push([
+    'all layers',
+    '',
+    `${((100 * nonzero) / weights).toFixed(1)}%`,
+    int(entries),
+    int(fillers),
+    '',
+    '',
+    '',
+    int(s.codebooks),
+    int(s.biases),
+    int(s.codes),
+    int(s.gaps),
+    int(s.total - s.header),
+  ]);
+  const head = ['layer', 'shape', 'density', 'entries', 'fillers', 'bits', 'k', 'gap', 'codebook', 'biases', 'codes', 'gaps', 'bytes'];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]): string => row.map((c, i) => (i < 2 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ').trimEnd();
+  const huffman = r.file.layers[0]!.huffmanCodes ? 'Huffman-coded' : 'fixed-width';
+  const mib = (n: number): string => `${(n / 1e6).toFixed(3)} MB`;
+  return [
+    `${input} (${int(inputBytes)} bytes) -> ${output}: ${r.file.arch}, ${huffman} codes and gaps`,
+    '',
+    line(head),
+    ...rows.slice(0, -1).map(line),
+    line(rows.at(-1)!),
+    '',
+    `density: non-zero weights over all weights; entries: stored (non-zero + fillers); k: codebook values besides 0`,
+    '',
+    `header     ${int(s.header).padStart(9)} bytes  (magic, version, arch, ${r.layers.length} layer records, CRC-32s)`,
+    `codebooks  ${int(s.codebooks).padStart(9)} bytes  (float32)`,
+    `biases     ${int(s.biases).padStart(9)} bytes  (${r.file.layers.every((l) => l.biasF16) ? 'float16' : 'float32'})`,
+    `codes      ${int(s.codes).padStart(9)} bytes  (with their Huffman tables, if any)`,
+    `gaps       ${int(s.gaps).padStart(9)} bytes`,
+    `total      ${int(s.total).padStart(9)} bytes  = ${mib(s.total)}, ${(inputBytes / s.total).toFixed(2)}x smaller than the input; ${((8 * s.total) / nonzero).toFixed(2)} bits per non-zero weight`,
+  ].join('\n');
+}
+
+export async function compressCommand(argv: string[]): Promise<number> {
+  let args;
+  let options;
+  try {
+    args = parseArgs(argv, ['bits', 'prune', 'gap-bits', 'bias', 'arch'], ['no-huffman', 'json', 'help']);
+    if (args.flags.has('help')) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    if (args.positionals.length !== 2) throw new UsageError(`IN and OUT expected, got ${args.positionals.length} argument${args.positionals.length === 1 ? '' : 's'}`);
+    const flag = (name: string): string | undefined => args!.flags.get(name) as string | undefined;
+    const bits = perLayer(flag('bits') ?? '6', 'bits', (n) => Number.isInteger(n) && n >= 1 && n <= SQZ_MAX_WIDTH, `an integer 1..${SQZ_MAX_WIDTH}`);
+    const density = perLayer(flag('prune') ?? '1', 'prune', (n) => n >= 0 && n <= 1, 'a density 0..1');
+    const gapFlag = flag('gap-bits') ?? 'auto';
+    const gapBits: PerLayer<number> | 'auto' = gapFlag === 'auto' ? 'auto' : perLayer(gapFlag, 'gap-bits', (n) => Number.isInteger(n) && n >= 1 && n <= SQZ_MAX_WIDTH, `auto or an integer 1..${SQZ_MAX_WIDTH}`);
+    const bias = flag('bias') ?? 'f32';
+    if (bias !== 'f32' && bias !== 'f16') throw new UsageError(`--bias must be f32 or f16, got ${bias}`);
+    const arch = flag('arch');
+    if (arch !== undefined && !(arch in ARCHS)) throw new UsageError(`unknown --arch ${arch}: use one of ${ARCH_NAMES.join(', ')}`);
+    options = { bits, density, gapBits, huffman: !args.flags.has('no-huffman'), biasF16: bias === 'f16', arch: arch as ArchName | undefined };
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`squeezenet compress: ${e.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const [input, output] = args.positionals as [string, string];
+  if (!existsSync(input)) {
+    process.stderr.write(`squeezenet compress: ${input}: no such file\n`);
+    return 1;
+  }
+  let result: CompressResult;
+  let inputBytes: number;
+  try {
+    const bytes = readFileSync(input);
+    inputBytes = bytes.length;
+    const read = await readWeightsFile(bytes, input);
+    result = compress(read.weights, { ...options, arch: options.arch ?? read.arch });
+  } catch (e) {
+    process.stderr.write(`squeezenet compress: ${input}: ${(e as Error).name}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    writeFileSync(output, result.bytes);
+  } catch (e) {
+    process.stderr.write(`squeezenet compress: cannot write ${output}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (args.flags.has('json')) {
+    const layers = result.layers.map(({ codebook, codes, ...l }) => ({ ...l, k: codebook.length - 1 }));
+    process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, sizes: result.sizes, layers })}\n`);
+  } else {
+    process.stdout.write(`${formatReport(result, input, inputBytes, output)}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,521 @@
+// The project's own container for compressed weights (`.sqz`): Deep Compression's pruning, weight
+// sharing, relative-position sparse storage and Huffman coding (Han, Mao, Dally, ICLR 2016), in a
+// versioned, checksummed, self-describing file. docs/FORMAT.md describes it byte by byte:
+//
+//   magic "\x89SQZ\r\n\x1a\n", version, architecture name, a record per layer (name, shape,
+//   flags, code and gap widths, codebook size, entry count, stream sizes, payload CRC-32),
+//   header CRC-32; then per layer: codebook (float32), biases (float32 or float16), the code
+//   stream, the gap stream (each fixed-width or canonical Huffman).
+//
+// The header is checked (CRC first, then every field) before anything is allocated, then each
+// payload's CRC before it is decoded: a malformed file is a FormatError naming the layer and the
+// byte offset, never a RangeError or a hang.
+
+import { ARCHS, type ArchName } from '../arch.js';
+import { BitReader, BitWriter } from '../compress/bits.js';
+import { crc32 } from '../compress/crc32.js';
+import { fromFloat16Bits, toFloat16Bits } from '../compress/float16.js';
+import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProblem } from '../compress/huffman.js';
+import { FormatError, InputError } from '../errors.js';
+import { SqueezeNet, type LoadOptions } from '../model.js';
+import type { DecodedTensor } from './deepcompression.js';
+
+export const SQZ_FORMAT = 'squeezenet .sqz';
+/** The first 8 bytes of every .sqz file (PNG's trick: a high byte, then CR LF, ^Z and LF to catch text-mode damage). */
+export const SQZ_MAGIC: readonly number[] = [0x89, 0x53, 0x51, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a];
+/** The version this library writes and reads. */
+export const SQZ_VERSION = 1;
+/** Code and gap widths: 1..12 bits. */
+export const SQZ_MAX_WIDTH = 12;
+/** The largest tensor a layer may declare (weights), so a forged header cannot make the reader allocate gigabytes. */
+export const SQZ_MAX_LAYER_WEIGHTS = 2 ** 24;
+
+const FLAG_HUFFMAN_CODES = 1;
+const FLAG_HUFFMAN_GAPS = 2;
+const FLAG_BIAS_F16 = 4;
+const RECORD_FIXED = 28; // bytes of a layer record besides its name
+
+/** One convolution as the container holds it. */
+export interface SqzLayer {
+  /** The torchvision module path: `features.0`, `features.3.squeeze`, ..., `classifier.1`. */
+  readonly name: string;
+  /** [out channels, in channels, kernel height, kernel width] */
+  readonly shape: readonly [number, number, number, number];
+  /** Code width: the codebook holds up to 2^bits - 1 non-zero values (code 0 is the weight 0). */
+  readonly bits: number;
+  /** Gap width: a gap of 2^gapBits or more is bridged by filler entries of code 0. */
+  readonly gapBits: number;
+  readonly huffmanCodes: boolean;
+  readonly huffmanGaps: boolean;
+  /** Biases stored as float16 (else float32). */
+  readonly biasF16: boolean;
+  /** The shared values, `codebook[0] = 0` (not stored); a weight is `codebook[code]`. */
+  readonly codebook: Float32Array;
+  readonly bias: Float32Array;
+  /** The code of each stored entry (non-zero weights and fillers). */
+  readonly codes: Uint16Array;
+  /** The gap before each entry: entry i sits at p_i = p_(i-1) + gap_i + 1, p_(-1) = -1, over [out][in][kh][kw]. */
+  readonly gaps: Uint16Array;
+}
+
+export interface SqzFile {
+  /** The network the layers belong to: an `ArchName` such as `v1.0-caffe`. */
+  readonly arch: string;
+  readonly layers: readonly SqzLayer[];
+}
+
+/** Bytes of each part of a layer's payload (its header record is counted in the file's header). */
+export interface SqzLayerBytes {
+  readonly codebook: number;
+  readonly bias: number;
+  readonly codes: number;
+  readonly gaps: number;
+}
+
+export interface SqzWritten {
+  readonly bytes: Uint8Array;
+  /** Bytes before the first payload: magic, version, arch, layer records, header CRC. */
+  readonly header: number;
+  readonly layers: readonly SqzLayerBytes[];
+}
+
+const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
+const printable = (s: string): boolean => /^[\x21-\x7e]+$/.test(s);
+const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** True when the bytes start with the .sqz magic (what autodetection asks). */
+export function isSqz(bytes: Uint8Array): boolean {
+  return bytes.length >= SQZ_MAGIC.length && SQZ_MAGIC.every((m, i) => bytes[i] === m);
+}
+
+/**
+ * Bytes a stream of `count` symbols takes, from their frequencies: `count * width` bits when
+ * fixed-width; with Huffman, the 2-byte alphabet size, the 4-bit code lengths and the codes.
+ */
+export function streamBytes(freqs: ArrayLike<number>, count: number, width: number, huffman: boolean): number {
+  if (!huffman) return Math.ceil((count * width) / 8);
+  let m = freqs.length;
+  while (m > 0 && freqs[m - 1] === 0) m--;
+  const used = Array.from({ length: m }, (_, s) => freqs[s]!);
+  return 2 + Math.ceil(m / 2) + Math.ceil(huffmanBits(used, huffmanLengths(used)) / 8);
+}
+
+function encodeStream(symbols: Uint16Array, width: number, huffman: boolean): Uint8Array {
+  const w = new BitWriter();
+  if (!huffman) {
+    for (let i = 0; i < symbols.length; i++) w.write(symbols[i]!, width);
+    return w.finish();
+  }
+  let m = 0;
+  for (let i = 0; i < symbols.length; i++) m = Math.max(m, symbols[i]! + 1);
+  const freqs = new Float64Array(m);
+  for (let i = 0; i < symbols.length; i++) freqs[symbols[i]!]!++;
+  const lengths = huffmanLengths(freqs);
+  w.write(m & 0xff, 8);
+  w.write(m >>> 8, 8);
+  for (let s = 0; s < m; s += 2) w.write((lengths[s]! << 4) | (lengths[s + 1] ?? 0), 8);
+  huffmanEncode(w, symbols, lengths);
+  return w.finish();
+}
+
+/**
+ * Serialises layers whose codes and gaps are already chosen (see `compress` in src/compress for
+ * the encoder that chooses them). Throws InputError when a layer does not fit the format.
+ */
+export function writeSqz(file: SqzFile): SqzWritten {
+  const bad = (what: string): never => {
+    throw new InputError(`cannot write .sqz: ${what}`);
+  };
+  if (!printable(file.arch) || file.arch.length > 64) bad(`architecture name ${JSON.stringify(file.arch)} must be 1..64 printable ASCII characters`);
+  if (file.layers.length < 1 || file.layers.length > 0xffff) bad(`${file.layers.length} layers; 1..65535 allowed`);
+  const names = new Set<string>();
+  const payloads = file.layers.map((l) => {
+    const at = `layer ${l.name}`;
+    if (!printable(l.name) || l.name.length > 255) bad(`${at}: the name must be 1..255 printable ASCII characters`);
+    if (names.has(l.name)) bad(`${at} appears twice`);
+    names.add(l.name);
+    if (l.shape.length !== 4 || l.shape.some((d, i) => !Number.isInteger(d) || d < 1 || d > (i < 2 ? 0xffff : 0xff))) {
+      bad(`${at}: shape [${l.shape.join(', ')}] must be 4 positive sizes (channels < 65536, kernel < 256)`);
+    }
+    const numel = numelOf(l.shape);
+    if (numel > SQZ_MAX_LAYER_WEIGHTS) bad(`${at}: ${numel} weights, more than ${SQZ_MAX_LAYER_WEIGHTS}`);
+    for (const [name, w] of [['bits', l.bits], ['gapBits', l.gapBits]] as const) {
+      if (!Number.isInteger(w) || w < 1 || w > SQZ_MAX_WIDTH) bad(`${at}: ${name} ${w} must be 1..${SQZ_MAX_WIDTH}`);
+    }
+    const k = l.codebook.length - 1;
+    if (k < 0 || k > 2 ** l.bits - 1 || l.codebook[0] !== 0) bad(`${at}: the codebook must start with 0 and hold at most 2^bits - 1 more values`);
+    if (l.bias.length !== l.shape[0]) bad(`${at}: ${l.bias.length} biases for ${l.shape[0]} output channels`);
+    if (l.codes.length !== l.gaps.length) bad(`${at}: ${l.codes.length} codes but ${l.gaps.length} gaps`);
+    let p = -1;
+    for (let i = 0; i < l.codes.length; i++) {
+      if (l.codes[i]! > k) bad(`${at}: entry ${i} has code ${l.codes[i]}, the codebook has ${k} values`);
+      if (l.gaps[i]! >= 2 ** l.gapBits) bad(`${at}: entry ${i} has gap ${l.gaps[i]}, wider than ${l.gapBits} bits`);
+      p += l.gaps[i]! + 1;
+    }
+    if (p >= numel) bad(`${at}: the entries run to position ${p}, past the ${numel} weights`);
+    const parts = new Uint8Array(4 * k + (l.biasF16 ? 2 : 4) * l.shape[0]);
+    const view = new DataView(parts.buffer);
+    for (let c = 1; c <= k; c++) view.setFloat32(4 * (c - 1), l.codebook[c]!, true);
+    const biasAt = 4 * k;
+    for (let c = 0; c < l.shape[0]; c++) {
+      if (l.biasF16) view.setUint16(biasAt + 2 * c, toFloat16Bits(l.bias[c]!), true);
+      else view.setFloat32(biasAt + 4 * c, l.bias[c]!, true);
+    }
+    const codes = encodeStream(l.codes, l.bits, l.huffmanCodes);
+    const gaps = encodeStream(l.gaps, l.gapBits, l.huffmanGaps);
+    const payload = new Uint8Array(parts.length + codes.length + gaps.length);
+    payload.set(parts);
+    payload.set(codes, parts.length);
+    payload.set(gaps, parts.length + codes.length);
+    return { l, payload, sizes: { codebook: 4 * k, bias: parts.length - 4 * k, codes: codes.length, gaps: gaps.length } };
+  });
+
+  const header: number[] = [...SQZ_MAGIC, SQZ_VERSION & 0xff, SQZ_VERSION >>> 8, file.arch.length, ...ascii(file.arch)];
+  const u16 = (v: number): void => void header.push(v & 0xff, v >>> 8);
+  const u32 = (v: number): void => void header.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+  u16(file.layers.length);
+  for (const { l, payload, sizes } of payloads) {
+    header.push(l.name.length, ...ascii(l.name));
+    u16(l.shape[0]);
+    u16(l.shape[1]);
+    header.push(l.shape[2], l.shape[3]);
+    header.push((l.huffmanCodes ? FLAG_HUFFMAN_CODES : 0) | (l.huffmanGaps ? FLAG_HUFFMAN_GAPS : 0) | (l.biasF16 ? FLAG_BIAS_F16 : 0));
+    header.push(l.bits, l.gapBits);
+    u16(l.codebook.length - 1);
+    u32(l.codes.length);
+    u32(sizes.codes);
+    u32(sizes.gaps);
+    u32(crc32(payload));
+  }
+  const headerBytes = Uint8Array.from(header);
+  u32(crc32(headerBytes));
+  const total = header.length + payloads.reduce((s, p) => s + p.payload.length, 0);
+  const bytes = new Uint8Array(total);
+  bytes.set(header);
+  let o = header.length;
+  for (const p of payloads) {
+    bytes.set(p.payload, o);
+    o += p.payload.length;
+  }
+  return { bytes, header: header.length, layers: payloads.map((p) => p.sizes) };
+}
+
+/** A layer record as read from the header, with where its payload parts sit. */
+interface LayerRecord {
+  readonly name: string;
+  readonly at: number;
+  readonly shape: [number, number, number, number];
+  readonly flags: number;
+  readonly flagsAt: number;
+  readonly bits: number;
+  readonly gapBits: number;
+  readonly k: number;
+  readonly n: number;
+  readonly codeBytes: number;
+  readonly gapBytes: number;
+  readonly crc: number;
+  codebook: number;
+  bias: number;
+  codes: number;
+  gaps: number;
+  end: number;
+}
+
+function asBytes(bytes: Uint8Array | ArrayBuffer): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) {
+    const v = bytes as ArrayBufferView;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  throw new InputError('a .sqz file must be given as a Uint8Array or an ArrayBuffer');
+}
+
+const fail = (message: string, offset: number, layer?: string): FormatError => new FormatError(message, SQZ_FORMAT, offset, layer);
+
+// Walks the header: magic, version, every record, the header CRC; then checks each field and lays
+// out the payloads against the file length. Nothing is allocated by size before this passes.
+function readHeader(b: Uint8Array, view: DataView): { arch: string; records: LayerRecord[]; headerEnd: number } {
+  const hex = (from: number, to: number): string => Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
+  const magicHex = SQZ_MAGIC.map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
+  for (let i = 0; i < Math.min(b.length, SQZ_MAGIC.length); i++) {
+    if (b[i] !== SQZ_MAGIC[i]) {
+      throw fail(`not a .sqz file: it starts with ${hex(0, Math.min(b.length, 8))}, a .sqz file with ${magicHex}`, i);
+    }
+  }
+  let o = 0;
+  let where = 'the magic';
+  let layer: string | undefined;
+  const need = (n: number): void => {
+    if (o + n > b.length) throw fail(`the file ends inside the header (${where}); it has ${b.length} bytes`, b.length, layer);
+  };
+  need(8);
+  o = 8;
+  where = 'the version';
+  need(2);
+  const version = view.getUint16(o, true);
+  if (version !== SQZ_VERSION) {
+    throw fail(`version ${version}; this library reads version ${SQZ_VERSION} (written by a ${version > SQZ_VERSION ? 'newer' : 'different'} squeezenet-wasm?)`, o);
+  }
+  o += 2;
+  where = 'the architecture name';
+  need(1);
+  const archLen = b[o]!;
+  const archAt = o;
+  o += 1;
+  need(archLen);
+  const arch = String.fromCharCode(...b.subarray(o, o + archLen));
+  o += archLen;
+  where = 'the layer count';
+  need(2);
+  const count = view.getUint16(o, true);
+  const countAt = o;
+  o += 2;
+  const records: LayerRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    where = `the record of layer ${i + 1} of ${count}`;
+    layer = undefined;
+    need(1);
+    const nameLen = b[o]!;
+    const at = o;
+    o += 1;
+    need(nameLen);
+    const name = String.fromCharCode(...b.subarray(o, o + nameLen));
+    o += nameLen;
+    layer = name;
+    need(RECORD_FIXED - 1);
+    records.push({
+      name,
+      at,
+      shape: [view.getUint16(o, true), view.getUint16(o + 2, true), b[o + 4]!, b[o + 5]!],
+      flags: b[o + 6]!,
+      flagsAt: o + 6,
+      bits: b[o + 7]!,
+      gapBits: b[o + 8]!,
+      k: view.getUint16(o + 9, true),
+      n: view.getUint32(o + 11, true),
+      codeBytes: view.getUint32(o + 15, true),
+      gapBytes: view.getUint32(o + 19, true),
+      crc: view.getUint32(o + 23, true),
+      codebook: 0,
+      bias: 0,
+      codes: 0,
+      gaps: 0,
+      end: 0,
+    });
+    o += RECORD_FIXED - 1;
+  }
+  where = 'the header CRC-32';
+  layer = undefined;
+  need(4);
+  const want = view.getUint32(o, true);
+  const got = crc32(b, 0, o);
+  if (want !== got) {
+    throw fail(`header CRC-32 mismatch: the header says ${want.toString(16).padStart(8, '0')}, its bytes 0..${o - 1} give ${got.toString(16).padStart(8, '0')} (the header is damaged)`, o);
+  }
+  const headerEnd = o + 4;
+
+  // The CRC matches: now the values themselves.
+  if (archLen === 0 || !printable(arch)) throw fail(`the architecture name must be printable ASCII, got ${JSON.stringify(arch)}`, archAt);
+  if (count === 0) throw fail('the file has no layers', countAt);
+  const names = new Set<string>();
+  let p = headerEnd;
+  for (const r of records) {
+    const f = (message: string, offset: number): FormatError => fail(message, offset, r.name);
+    const fields = r.at + 1 + r.name.length;
+    if (r.name.length === 0 || !printable(r.name)) throw fail(`layer name ${JSON.stringify(r.name)} is not printable ASCII`, r.at + 1);
+    if (names.has(r.name)) throw f('a layer of this name comes earlier in the file', r.at);
+    names.add(r.name);
+    if (r.shape.some((d) => d === 0)) throw f(`shape [${r.shape.join(', ')}] has a zero size`, fields);
+    const numel = numelOf(r.shape);
+    if (numel > SQZ_MAX_LAYER_WEIGHTS) throw f(`shape [${r.shape.join(', ')}] has ${numel} weights, more than the ${SQZ_MAX_LAYER_WEIGHTS} a layer may have`, fields);
+    if (r.flags & ~7) throw f(`flags ${r.flags} set unknown bits (only 1, 2, 4 are defined)`, r.flagsAt);
+    if (r.bits < 1 || r.bits > SQZ_MAX_WIDTH) throw f(`code width ${r.bits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 1);
+    if (r.gapBits < 1 || r.gapBits > SQZ_MAX_WIDTH) throw f(`gap width ${r.gapBits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 2);
+    if (r.k > 2 ** r.bits - 1) throw f(`codebook of ${r.k} values does not fit ${r.bits}-bit codes (at most ${2 ** r.bits - 1} besides code 0)`, r.flagsAt + 3);
+    if (r.n > numel) throw f(`${r.n} entries, more than the ${numel} weights of its [${r.shape.join(', ')}] tensor`, r.flagsAt + 5);
+    const minCodes = r.flags & FLAG_HUFFMAN_CODES ? 2 : Math.ceil((r.n * r.bits) / 8);
+    const minGaps = r.flags & FLAG_HUFFMAN_GAPS ? 2 : Math.ceil((r.n * r.gapBits) / 8);
+    if (r.flags & FLAG_HUFFMAN_CODES ? r.codeBytes < minCodes : r.codeBytes !== minCodes) {
+      throw f(`code stream of ${r.codeBytes} bytes; ${r.n} fixed ${r.bits}-bit codes take ${minCodes}${r.flags & FLAG_HUFFMAN_CODES ? ' at least' : ''}`, r.flagsAt + 9);
+    }
+    if (r.flags & FLAG_HUFFMAN_GAPS ? r.gapBytes < minGaps : r.gapBytes !== minGaps) {
+      throw f(`gap stream of ${r.gapBytes} bytes; ${r.n} fixed ${r.gapBits}-bit gaps take ${minGaps}${r.flags & FLAG_HUFFMAN_GAPS ? ' at least' : ''}`, r.flagsAt + 13);
+    }
+    r.codebook = p;
+    r.bias = r.codebook + 4 * r.k;
+    r.codes = r.bias + (r.flags & FLAG_BIAS_F16 ? 2 : 4) * r.shape[0];
+    r.gaps = r.codes + r.codeBytes;
+    r.end = r.gaps + r.gapBytes;
+    if (r.end > b.length) {
+      const part = b.length < r.bias ? 'codebook' : b.length < r.codes ? 'biases' : b.length < r.gaps ? 'code stream' : 'gap stream';
+      throw f(`the file ends inside this layer's ${part}: the header puts its payload at bytes ${r.codebook}..${r.end - 1}, the file has ${b.length} (truncated?)`, b.length);
+    }
+    p = r.end;
+  }
+  if (p !== b.length) {
+    throw fail(`${b.length - p} bytes after the last layer's payload, which ends at byte ${p}; the file must end there`, p, records.at(-1)!.name);
+  }
+  return { arch, records, headerEnd };
+}
+
+// One stream's symbols: fixed-width, or a Huffman alphabet and code lengths then the codes.
+// `check(i, symbol, offset)` sees each symbol as it is read, so errors point at its byte.
+function readStream(
+  b: Uint8Array,
+  from: number,
+  to: number,
+  count: number,
+  width: number,
+  huffman: boolean,
+  what: string,
+  layer: string,
+  out: Uint16Array,
+  check: (i: number, symbol: number, offset: number) => void,
+): void {
+  const f = (message: string, offset: number): FormatError => fail(`${what}: ${message}`, offset, layer);
+  if (!huffman) {
+    const r = new BitReader(b, from, to, f);
+    for (let i = 0; i < count; i++) {
+      const offset = r.offset;
+      const s = r.read(width, `${what} ${i}`);
+      check(i, s, offset);
+      out[i] = s;
+    }
+    return;
+  }
+  const m = b[from]! | (b[from + 1]! << 8);
+  if (m > 2 ** width) throw f(`alphabet of ${m} symbols; ${width}-bit symbols allow ${2 ** width}`, from);
+  if (count > 0 && m === 0) throw f(`an empty alphabet for ${count} symbols`, from);
+  const tableEnd = from + 2 + Math.ceil(m / 2);
+  if (tableEnd > to) throw f(`its ${m} code lengths need ${tableEnd - from} bytes, the stream has ${to - from}`, to);
+  const lengths = new Uint8Array(m);
+  for (let s = 0; s < m; s++) {
+    const byte = b[from + 2 + (s >> 1)]!;
+    lengths[s] = (s & 1) === 0 ? byte >> 4 : byte & 15;
+  }
+  if (count > 0) {
+    const problem = lengthsProblem(lengths);
+    if (problem !== undefined) throw f(`bad code lengths: ${problem}`, from + 2);
+  }
+  const r = new BitReader(b, tableEnd, to, f);
+  if (count > 0) {
+    const decoder = new HuffmanDecoder(lengths);
+    for (let i = 0; i < count; i++) {
+      const offset = r.offset;
+      const s = decoder.decode(r, `${what} ${i} of ${count}`);
+      check(i, s, offset);
+      out[i] = s;
+    }
+  }
+  if (r.bytesUsed !== to - tableEnd) {
+    throw f(`${to - tableEnd - r.bytesUsed} bytes after the last of its ${count} symbols (the stream size in the header is wrong)`, tableEnd + r.bytesUsed);
+  }
+}
+
+function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
+  const f = (message: string, offset: number): FormatError => fail(message, offset, r.name);
+  const crc = crc32(b, r.codebook, r.end);
+  if (crc !== r.crc) {
+    throw f(`payload CRC-32 mismatch: the header says ${r.crc.toString(16).padStart(8, '0')}, bytes ${r.codebook}..${r.end - 1} give ${crc.toString(16).padStart(8, '0')} (the payload is damaged)`, r.codebook);
+  }
+  const codebook = new Float32Array(r.k + 1);
+  for (let c = 1; c <= r.k; c++) {
+    const v = view.getFloat32(r.codebook + 4 * (c - 1), true);
+    if (!Number.isFinite(v)) throw f(`codebook value ${c} is ${v}, not a finite number`, r.codebook + 4 * (c - 1));
+    codebook[c] = v;
+  }
+  const f16 = (r.flags & FLAG_BIAS_F16) !== 0;
+  const bias = new Float32Array(r.shape[0]);
+  for (let c = 0; c < bias.length; c++) {
+    const at = r.bias + (f16 ? 2 : 4) * c;
+    const v = f16 ? fromFloat16Bits(view.getUint16(at, true)) : view.getFloat32(at, true);
+    if (!Number.isFinite(v)) throw f(`bias ${c} is ${v}, not a finite number`, at);
+    bias[c] = v;
+  }
+  const codes = new Uint16Array(r.n);
+  readStream(b, r.codes, r.gaps, r.n, r.bits, (r.flags & FLAG_HUFFMAN_CODES) !== 0, 'code stream', r.name, codes, (i, s, offset) => {
+    if (s > r.k) throw f(`code stream: entry ${i} has code ${s}, the codebook has ${r.k} values besides 0`, offset);
+  });
+  const gaps = new Uint16Array(r.n);
+  const numel = numelOf(r.shape);
+  let p = -1;
+  readStream(b, r.gaps, r.end, r.n, r.gapBits, (r.flags & FLAG_HUFFMAN_GAPS) !== 0, 'gap stream', r.name, gaps, (i, s, offset) => {
+    p += s + 1;
+    if (p >= numel) throw f(`gap stream: entry ${i} of ${r.n} lands at position ${p}, past the end of the ${numel}-weight tensor`, offset);
+  });
+  return {
+    name: r.name,
+    shape: r.shape,
+    bits: r.bits,
+    gapBits: r.gapBits,
+    huffmanCodes: (r.flags & FLAG_HUFFMAN_CODES) !== 0,
+    huffmanGaps: (r.flags & FLAG_HUFFMAN_GAPS) !== 0,
+    biasF16: f16,
+    codebook,
+    bias,
+    codes,
+    gaps,
+  };
+}
+
+/** Reads and checks a whole .sqz file: the architecture name and every layer's codebook, biases, codes and gaps. */
+export function readSqz(bytes: Uint8Array | ArrayBuffer): SqzFile {
+  const b = asBytes(bytes);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const { arch, records } = readHeader(b, view);
+  return { arch, layers: records.map((r) => readLayer(b, view, r)) };
+}
+
+/** The dense weight tensor of a layer: `codebook[code]` at each entry's position, 0 elsewhere. */
+export function layerWeights(layer: SqzLayer): Float32Array {
+  const w = new Float32Array(numelOf(layer.shape));
+  let p = -1;
+  for (let i = 0; i < layer.codes.length; i++) {
+    p += layer.gaps[i]! + 1;
+    w[p] = layer.codebook[layer.codes[i]!]!;
+  }
+  return w;
+}
+
+/**
+ * Decodes a .sqz file into torchvision-named tensors (`features.0.weight`, ..., `classifier.1.bias`).
+ * A malformed file throws a {@link FormatError} naming the layer and the byte offset.
+ */
+export function decodeSqz(bytes: Uint8Array | ArrayBuffer): Map<string, DecodedTensor> {
+  return sqzTensors(readSqz(bytes));
+}
+
+/** The tensors of a file already read. */
+export function sqzTensors(file: SqzFile): Map<string, DecodedTensor> {
+  const out = new Map<string, DecodedTensor>();
+  for (const l of file.layers) {
+    out.set(`${l.name}.weight`, { data: layerWeights(l), shape: [...l.shape] });
+    out.set(`${l.name}.bias`, { data: l.bias, shape: [l.shape[0]] });
+  }
+  return out;
+}
+
+/** The architecture a .sqz file names, checked against the ones this library knows. */
+export function sqzArch(file: SqzFile): ArchName {
+  if (!(file.arch in ARCHS)) {
+    throw new FormatError(
+      `architecture ${JSON.stringify(file.arch)} is not one this library knows (${Object.keys(ARCHS).join(', ')}); pass { arch } to load it`,
+      SQZ_FORMAT,
+      10,
+    );
+  }
+  return file.arch as ArchName;
+}
+
+/**
+ * Decodes a .sqz file and loads it as the network it names (or `options.arch`).
+ *
+ * ```ts
+ * const model = await loadSqz(await readFile('squeezenet.sqz'));
+ * ```
+ */
+export async function loadSqz(bytes: Uint8Array | ArrayBuffer, options: Omit<LoadOptions, 'weights'> = {}): Promise<SqueezeNet> {
+  const file = readSqz(bytes);
+  return SqueezeNet.load({ ...options, arch: options.arch ?? sqzArch(file), weights: sqzTensors(file) });
+}
