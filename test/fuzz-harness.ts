@@ -8,9 +8,10 @@
 //   - a decoded result, which `check` accepts (shapes, finiteness: "valid decoded weights"), or
 //   - the expected typed error: by default a FormatError whose offset is a byte of the input
 //     (0..length), whose message says `at byte <offset>`, and whose format is `format`;
-// never a RangeError from a typed array, a TypeError, a wasm trap, or a case slower than
-// `maxCaseMs` (a hang, or an allocation sized by a count nobody checked). A truncated file must
-// not decode (`prefixesFail`, default true: a file that ends early is never whole).
+// never a RangeError from a typed array, a TypeError, a wasm trap, a case slower than
+// `maxCaseMs` (a hang, or an allocation sized by a count nobody checked), or the process growing
+// 1 GiB past where it started. A truncated file must not decode (`prefixesFail`, default true:
+// a file that ends early is never whole).
 //
 // Adding a format is one line (plus its imports) in a file test/fuzz.<format>.test.ts:
 //
@@ -187,6 +188,8 @@ export function fuzzLoader<T>(target: FuzzTarget<T>): void {
     let valid: Uint8Array;
     let counts: readonly CountField[] = [];
     let maxCaseMs = target.maxCaseMs ?? 1000;
+    // The RSS a suite may reach: 1 GiB above where it started (sampled every 256 cases).
+    let rssLimit = Infinity;
     let hot = 1024;
     const total = newTally();
     let totalMs = 0;
@@ -196,6 +199,10 @@ export function fuzzLoader<T>(target: FuzzTarget<T>): void {
       tally.cases++;
       tally.slowestMs = Math.max(tally.slowestMs, ms);
       if (ms > maxCaseMs) throw new Error(`a ${bytes.length}-byte case took ${ms.toFixed(0)} ms, over the ${maxCaseMs} ms allowed (a hang, or an allocation sized by an unchecked count?)`);
+      if (tally.cases % 256 === 0) {
+        const rss = process.memoryUsage.rss();
+        if (rss > rssLimit) throw new Error(`the process holds ${(rss / 2 ** 20).toFixed(0)} MiB after ${tally.cases} cases, over the ${(rssLimit / 2 ** 20).toFixed(0)} MiB allowed (allocations sized by unchecked counts?)`);
+      }
       if (outcome.ok) {
         target.check?.(outcome.result, bytes);
         tally.decoded++;
@@ -261,6 +268,7 @@ export function fuzzLoader<T>(target: FuzzTarget<T>): void {
       const ms = performance.now() - t0;
       target.check?.(out, valid);
       if (target.maxCaseMs === undefined) maxCaseMs = Math.max(1000, Math.ceil(50 * ms));
+      rssLimit = process.memoryUsage.rss() + 2 ** 30;
     });
 
     afterAll(() => {

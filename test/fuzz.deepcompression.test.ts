@@ -17,8 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeDeepCompressionLayers, type DeepCompressionLayer } from '../src/formats/deepcompression.js';
-import { ARCHS, DEEP_COMPRESSION_LAYERS, decodeDeepCompression, expectedWeights, loadDeepCompression, plan, type DecodedTensor } from '../src/index.js';
-import { fuzzLoader } from './fuzz-harness.js';
+import { ARCHS, DEEP_COMPRESSION_LAYERS, decodeDeepCompression, expectedWeights, loadDeepCompression, plan, type DecodedTensor, type FormatError } from '../src/index.js';
+import { formatErrorProblem, fuzzLoader } from './fuzz-harness.js';
 import { seededRandom } from './helpers.js';
 import { MODEL, shared } from './shared.js';
 
@@ -93,6 +93,11 @@ function checkDecoded(layers: readonly DeepCompressionLayer[], out: Map<string, 
   }
 }
 
+/** A FormatError at a byte of the input that names its layer, unless the file is shorter than the header. */
+const namesLayer = (layers: number) => (e: unknown, bytes: Uint8Array): string | undefined =>
+  formatErrorProblem(e, bytes, FORMAT) ??
+  ((e as FormatError).layer === undefined && bytes.length >= 4 * layers ? `FormatError names no layer: ${(e as Error).message}` : undefined);
+
 const headerCounts = (layers: number) => Array.from({ length: layers }, (_, i) => ({ offset: 4 * i }));
 
 /** Where each layer's codebook, biases, codes and gaps start, and where it ends, from the valid file's header. */
@@ -115,6 +120,7 @@ fuzzLoader({
   load: (b) => decodeDeepCompressionLayers(b, SYNTHETIC),
   valid: () => encode(SYNTHETIC, 8),
   check: (out) => checkDecoded(SYNTHETIC, out),
+  rejects: namesLayer(SYNTHETIC.length),
   counts: headerCounts(SYNTHETIC.length),
   truncations: 'all',
 });
@@ -125,6 +131,7 @@ fuzzLoader({
   load: decodeDeepCompression,
   valid: () => new Uint8Array(readFileSync(shared(MODEL))),
   check: (out) => checkDecoded(DEEP_COMPRESSION_LAYERS, out),
+  rejects: namesLayer(DEEP_COMPRESSION_LAYERS.length),
   counts: headerCounts(DEEP_COMPRESSION_LAYERS.length),
   truncations: { head: 65536, sample: 20_000, boundaries: (b) => sectionBoundaries(DEEP_COMPRESSION_LAYERS, b) },
   runs: 600,

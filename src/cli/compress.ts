@@ -3,29 +3,48 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ARCHS, ARCH_NAMES, type ArchName } from '../arch.js';
-import { compress, type CompressResult, type PerLayer } from '../compress/encoder.js';
+import { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer } from '../compress/encoder.js';
 import { SQZ_MAX_WIDTH } from '../formats/sqz.js';
 import { parseArgs, UsageError } from './args.js';
-import { readWeightsFile } from './weights-file.js';
+import { loadWeights } from '../formats/detect.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT
 
 Compresses the weights in IN (the Deep Compression .net, a .sqz file, or any format the
 project reads) into OUT, a .sqz container (docs/FORMAT.md), as Deep Compression does:
-magnitude pruning, a k-means codebook per layer (code 0 is the pruned zero), sparse storage
-with relative position gaps and filler entries, and canonical Huffman coding of the codes
-and the gaps. Prints each layer's density, bits and bytes, and the bytes of every part.
+magnitude pruning, a codebook of shared values per layer (code 0 is the pruned zero),
+sparse storage with relative position gaps and filler entries, and canonical Huffman
+coding of the codes and the gaps. Prints each layer's density, bits and bytes, and the
+bytes of every part. The defaults keep the predictions best per byte (docs/COMPRESSION.md):
+the Deep Compression file comes out under 480,000 bytes.
 
-Options:
-  --bits N[,LAYER=N...]    code width, 1..${SQZ_MAX_WIDTH} bits: 2^N - 1 shared values per layer
-                           (default 6, as the paper's 0.47 MB model), e.g. 6,conv1=8
+Codebook:
+  --kmeans entropy|linear|optimal
+                           entropy (default): entropy-constrained clustering, squared
+                           error plus lambda times the bits of the coded weights;
+                           linear: k-means from a linear start over [min, max] (Han et
+                           al.; --kmeans linear --bits 6 --rounding nearest --codebook f32
+                           --bias f32 is the paper's recipe); optimal: the exact k-means
+  --bits N[,LAYER=N...]    code width, 1..${SQZ_MAX_WIDTH}: at most 2^N - 1 shared values per
+                           layer (default 6 for linear and optimal, 8 for entropy), e.g.
+                           6,conv1=8
+  --lambda X               entropy: relative squared error per bit (default ${DEFAULT_LAMBDA})
+  --max-bytes B            entropy: search lambda for the most accurate file of at most
+                           B bytes
+  --rounding balanced|nearest
+                           balanced (default): nearest value, then nudged so that each
+                           filter's rounding errors sum to about zero; nearest: nearest
+  --codebook f16|f32       codebook precision (default f16)
+  --bias f16|f32           bias precision (default f16)
+
+Storage:
   --prune D[,LAYER=D...]   keep the fraction D (0..1) of each layer's weights, largest
-                           magnitudes first (default 1: only zeros are dropped, so the .net's
-                           pruning is kept as it is), e.g. 0.33 or 1,conv10=0.2
+                           magnitudes first (default 1: only zeros are dropped, so the
+                           .net's pruning is kept as it is), e.g. 0.33 or 1,conv10=0.2
   --gap-bits auto|N        gap width per layer, 1..${SQZ_MAX_WIDTH}, or auto (default): the width
                            that makes the layer smallest
   --no-huffman             store codes and gaps at fixed width (N and the gap width)
-  --bias f32|f16           bias precision (default f32)
+
   --arch NAME              the network of IN when its format does not say
                            (${ARCH_NAMES.join(', ')}); default: from the file
   --json                   print the result as one JSON object
@@ -52,7 +71,7 @@ export function perLayer(value: string, flag: string, check: (n: number) => bool
 
 const int = (n: number): string => n.toLocaleString('en-US');
 
-export function formatReport(r: CompressResult, input: string, inputBytes: number, output: string): string {
+export function formatReport(r: CompressResult, input: string, inputBytes: number, output: string, kmeansName: string, rounding: string): string {
   const rows = r.layers.map((l) => {
     const b = l.bytes;
     const density = l.nonzero === l.nonzeroBefore
@@ -67,6 +86,7 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
       String(l.bits),
       String(l.codebook.length - 1),
       String(l.gapBits),
+      (100 * Math.sqrt(l.relativeError)).toFixed(2),
       int(b.codebook),
       int(b.bias),
       int(b.codes),
@@ -88,29 +108,33 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
     '',
     '',
     '',
+    '',
     int(s.codebooks),
     int(s.biases),
     int(s.codes),
     int(s.gaps),
     int(s.total - s.header),
   ]);
-  const head = ['layer', 'shape', 'density', 'entries', 'fillers', 'bits', 'k', 'gap', 'codebook', 'biases', 'codes', 'gaps', 'bytes'];
+  const head = ['layer', 'shape', 'density', 'entries', 'fillers', 'bits', 'k', 'gap', 'err%', 'codebook', 'biases', 'codes', 'gaps', 'bytes'];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: string[]): string => row.map((c, i) => (i < 2 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ').trimEnd();
   const huffman = r.file.layers[0]!.huffmanCodes ? 'Huffman-coded' : 'fixed-width';
+  const precision = (f16: boolean): string => (f16 ? 'float16' : 'float32');
+  const method = `${kmeansName}${r.lambda === undefined ? '' : ` (lambda ${Number(r.lambda.toPrecision(3))})`}, ${rounding} rounding`;
   const mib = (n: number): string => `${(n / 1e6).toFixed(3)} MB`;
   return [
-    `${input} (${int(inputBytes)} bytes) -> ${output}: ${r.file.arch}, ${huffman} codes and gaps`,
+    `${input} (${int(inputBytes)} bytes) -> ${output}: ${r.file.arch}; codebooks by ${method}; ${huffman} codes and gaps`,
     '',
     line(head),
     ...rows.slice(0, -1).map(line),
     line(rows.at(-1)!),
     '',
-    `density: non-zero weights over all weights; entries: stored (non-zero + fillers); k: codebook values besides 0`,
+    `density: non-zero weights over all weights; entries: stored (non-zero + fillers); bits: code width;`,
+    `k: codebook values besides 0; gap: gap width in bits; err%: RMS of (weight - shared value) over RMS of the weights`,
     '',
     `header     ${int(s.header).padStart(9)} bytes  (magic, version, arch, ${r.layers.length} layer records, CRC-32s)`,
-    `codebooks  ${int(s.codebooks).padStart(9)} bytes  (float32)`,
-    `biases     ${int(s.biases).padStart(9)} bytes  (${r.file.layers.every((l) => l.biasF16) ? 'float16' : 'float32'})`,
+    `codebooks  ${int(s.codebooks).padStart(9)} bytes  (${precision(r.file.layers.every((l) => l.codebookF16))})`,
+    `biases     ${int(s.biases).padStart(9)} bytes  (${precision(r.file.layers.every((l) => l.biasF16))})`,
     `codes      ${int(s.codes).padStart(9)} bytes  (with their Huffman tables, if any)`,
     `gaps       ${int(s.gaps).padStart(9)} bytes`,
     `total      ${int(s.total).padStart(9)} bytes  = ${mib(s.total)}, ${(inputBytes / s.total).toFixed(2)}x smaller than the input; ${((8 * s.total) / nonzero).toFixed(2)} bits per non-zero weight`,
@@ -121,22 +145,53 @@ export async function compressCommand(argv: string[]): Promise<number> {
   let args;
   let options;
   try {
-    args = parseArgs(argv, ['bits', 'prune', 'gap-bits', 'bias', 'arch'], ['no-huffman', 'json', 'help']);
+    args = parseArgs(
+      argv,
+      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding'],
+      ['no-huffman', 'json', 'help'],
+    );
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     if (args.positionals.length !== 2) throw new UsageError(`IN and OUT expected, got ${args.positionals.length} argument${args.positionals.length === 1 ? '' : 's'}`);
     const flag = (name: string): string | undefined => args!.flags.get(name) as string | undefined;
-    const bits = perLayer(flag('bits') ?? '6', 'bits', (n) => Number.isInteger(n) && n >= 1 && n <= SQZ_MAX_WIDTH, `an integer 1..${SQZ_MAX_WIDTH}`);
+    const choice = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+      const v = flag(name) ?? fallback;
+      if (!(values as readonly string[]).includes(v)) throw new UsageError(`--${name} must be ${values.join(' or ')}, got ${v}`);
+      return v as T;
+    };
+    const kmeans = choice('kmeans', ['entropy', 'linear', 'optimal'] as const, 'entropy');
+    const bitsFlag = flag('bits');
+    const bits = bitsFlag === undefined ? undefined : perLayer(bitsFlag, 'bits', (n) => Number.isInteger(n) && n >= 1 && n <= SQZ_MAX_WIDTH, `an integer 1..${SQZ_MAX_WIDTH}`);
     const density = perLayer(flag('prune') ?? '1', 'prune', (n) => n >= 0 && n <= 1, 'a density 0..1');
     const gapFlag = flag('gap-bits') ?? 'auto';
     const gapBits: PerLayer<number> | 'auto' = gapFlag === 'auto' ? 'auto' : perLayer(gapFlag, 'gap-bits', (n) => Number.isInteger(n) && n >= 1 && n <= SQZ_MAX_WIDTH, `auto or an integer 1..${SQZ_MAX_WIDTH}`);
-    const bias = flag('bias') ?? 'f32';
-    if (bias !== 'f32' && bias !== 'f16') throw new UsageError(`--bias must be f32 or f16, got ${bias}`);
+    const number = (name: string, ok: (n: number) => boolean, what: string): number | undefined => {
+      const v = flag(name);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (v.trim() === '' || !ok(n)) throw new UsageError(`--${name} must be ${what}, got ${v}`);
+      if (kmeans !== 'entropy') throw new UsageError(`--${name} applies to --kmeans entropy only`);
+      return n;
+    };
+    const lambda = number('lambda', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
+    const maxBytes = number('max-bytes', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
     const arch = flag('arch');
     if (arch !== undefined && !(arch in ARCHS)) throw new UsageError(`unknown --arch ${arch}: use one of ${ARCH_NAMES.join(', ')}`);
-    options = { bits, density, gapBits, huffman: !args.flags.has('no-huffman'), biasF16: bias === 'f16', arch: arch as ArchName | undefined };
+    options = {
+      kmeans,
+      rounding: choice('rounding', ['balanced', 'nearest'] as const, 'balanced'),
+      codebookF16: choice('codebook', ['f16', 'f32'] as const, 'f16') === 'f16',
+      biasF16: choice('bias', ['f16', 'f32'] as const, 'f16') === 'f16',
+      huffman: !args.flags.has('no-huffman'),
+      density,
+      gapBits,
+      ...(bits === undefined ? {} : { bits }),
+      ...(lambda === undefined ? {} : { lambda }),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(arch === undefined ? {} : { arch: arch as ArchName }),
+    } satisfies CompressOptions;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`squeezenet compress: ${e.message}\n\n${HELP}\n`);
@@ -154,8 +209,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
   try {
     const bytes = readFileSync(input);
     inputBytes = bytes.length;
-    const read = await readWeightsFile(bytes, input);
-    result = compress(read.weights, { ...options, arch: options.arch ?? read.arch });
+    const read = loadWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
+    result = compress(read.weights, { ...options, arch: read.arch });
   } catch (e) {
     process.stderr.write(`squeezenet compress: ${input}: ${(e as Error).name}: ${(e as Error).message}\n`);
     return 1;
@@ -170,7 +225,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     const layers = result.layers.map(({ codebook, codes, ...l }) => ({ ...l, k: codebook.length - 1 }));
     process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, sizes: result.sizes, layers })}\n`);
   } else {
-    process.stdout.write(`${formatReport(result, input, inputBytes, output)}\n`);
+    process.stdout.write(`${formatReport(result, input, inputBytes, output, options.kmeans, options.rounding)}\n`);
   }
   return 0;
 }

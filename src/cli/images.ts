@@ -214,7 +214,8 @@ const DEFLATE_MAX_RATIO = 1032;
  */
 function checkPngData(b: Uint8Array, w: number, h: number, depth: number, colorType: number, interlaced: boolean): void {
   const channels = PNG_CHANNELS[colorType];
-  if (channels === undefined || w === 0 || h === 0) return; // pngjs says what is wrong
+  if (w === 0 || h === 0) throw new ImageDecodeError(`PNG has no pixels (${w}x${h})`);
+  if (channels === undefined) return; // pngjs says what is wrong
   const bits = channels * depth;
   const rowBytes = (pw: number): number => 1 + Math.ceil((pw * bits) / 8);
   let expected = 0;

@@ -20,10 +20,11 @@ Usage:
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
-  squeezenet compress [--bits N] [--prune D] [--no-huffman] IN OUT
-                            Deep Compression into a .sqz file: pruning, a k-means
-                            codebook per layer, sparse gaps, Huffman coding; prints
-                            the bytes of every part
+  squeezenet compress [--kmeans entropy|linear|optimal] [--bits N] [--max-bytes B]
+                     [--prune D] [--no-huffman] IN OUT
+                            Deep Compression into a .sqz file: pruning, a shared-
+                            value codebook per layer, sparse gaps, Huffman coding;
+                            prints the bytes of every part (the .net: < 480,000)
   squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
                             sweep Section 5's metaparameters: parameters, size and
                             MACs per design, optionally drawn as an SVG

@@ -1,18 +1,22 @@
 // Deep Compression's pipeline (Han, Mao, Dally, ICLR 2016) from dense or pruned weights to a .sqz
-// file, one convolution at a time:
-//   prune  -> keep the largest weights (default: keep every non-zero one)
-//   share  -> k-means codebook of 2^bits - 1 values over the non-zero weights; code 0 is zero
-//   sparse -> each non-zero weight as (gap since the previous one, code); a gap too wide for
-//             the layer's gap width is bridged by filler entries (code 0, largest gap)
-//   Huffman-> the codes and the gaps, each with its own canonical code per layer
-// The gap width is chosen per layer as the one giving the fewest bytes.
+// file, one convolution at a time (the defaults are what keeps the 8-bit model's predictions
+// best per byte without retraining, which Han et al. had; docs/COMPRESSION.md measures them):
+//   prune   -> keep the largest weights (default: keep every non-zero one)
+//   share   -> a codebook per layer over the non-zero weights (code 0 is zero): k-means with
+//              2^bits - 1 values, or entropy-constrained clustering with a rate trade-off lambda
+//   round   -> each weight to its nearest value, or `balanced` so each filter's errors sum to ~0
+//   sparse  -> each non-zero weight as (gap since the previous one, code); a gap too wide for
+//              the layer's gap width is bridged by filler entries (code 0, largest gap)
+//   Huffman -> the codes and the gaps, each with its own canonical code per layer
+// The gap width is chosen per layer as the one giving the fewest bytes. With `maxBytes`, lambda
+// is searched (one value for every layer) for the most accurate file that fits.
 
 import { ARCHS, type Arch, type ArchName } from '../arch.js';
 import { InputError } from '../errors.js';
 import { plan, type ConvOp } from '../plan.js';
 import { checkWeights, type WeightMap } from '../weights.js';
 import { SQZ_MAX_WIDTH, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
-import { toFloat16Bits, fromFloat16Bits } from './float16.js';
+import { roundFloat16 } from './float16.js';
 import { balanceRounding, kmeans1d, type KMeansMethod } from './kmeans.js';
 import { pruneByMagnitude } from './pruning.js';
 
@@ -26,26 +30,38 @@ export type PerLayer<T> = T | { readonly [layer: string]: T };
 export interface CompressOptions {
   /** The network the weights belong to (default `v1.0-caffe`, the Deep Compression model's). */
   readonly arch?: ArchName | Arch;
-  /** Code width, 1..12 bits: a codebook of up to 2^bits - 1 shared values per layer (default 6). */
+  /**
+   * Code width, 1..12 bits: a codebook of at most 2^bits - 1 shared values per layer (default 6
+   * for `linear` and `optimal` k-means, 8 for `entropy`, where it is only a cap).
+   */
   readonly bits?: PerLayer<number>;
+  /**
+   * How the codebook is found: `entropy` (the default: entropy-constrained clustering, squared
+   * error plus `lambda` times the bits of the Huffman-coded codes), `linear` (Lloyd's k-means from
+   * centroids spread linearly over [min, max], as Han et al.) or `optimal` (the exact minimum of
+   * the k-means squared error).
+   */
+  readonly kmeans?: KMeansMethod;
+  /** `entropy` only: the trade-off, relative squared error per bit (default {@link DEFAULT_LAMBDA}). */
+  readonly lambda?: number;
+  /** `entropy` only: search lambda for the most accurate file of at most this many bytes. */
+  readonly maxBytes?: number;
+  /**
+   * How each weight gets its code: `balanced` (the default: nearest, then nudged to a
+   * neighbouring centroid where that costs least, so each filter's errors sum to ~0), or the
+   * `nearest` centroid.
+   */
+  readonly rounding?: 'nearest' | 'balanced';
   /** Fraction of each layer's weights kept by magnitude pruning, 0..1 (default 1: only zeros are dropped). */
   readonly density?: PerLayer<number>;
   /** Gap width in bits, 1..12, or `auto` (default): the width that gives the smallest layer. */
   readonly gapBits?: PerLayer<number> | 'auto';
   /** Huffman-code the codes and the gaps (default true); false stores them at fixed width. */
   readonly huffman?: boolean;
-  /** Store biases as float16 (default false: float32). */
+  /** Store biases as float16 (default true; false: float32). */
   readonly biasF16?: boolean;
-  /**
-   * How the codebook is found: `linear` (Lloyd's k-means from centroids spread linearly over
-   * [min, max], as Han et al.) or `optimal` (the exact minimum of the same squared error).
-   */
-  readonly kmeans?: KMeansMethod;
-  /**
-   * How each weight gets its code: `nearest` centroid, or `balanced` (nearest, then nudged to a
-   * neighbouring centroid where that costs least so that each filter's rounding errors sum to ~0).
-   */
-  readonly rounding?: 'nearest' | 'balanced';
+  /** Store codebook values as float16 (default true; false: float32); codes are chosen against the rounded values. */
+  readonly codebookF16?: boolean;
 }
 
 /** What happened to one layer. */
@@ -67,6 +83,8 @@ export interface CompressedLayer {
   readonly codebook: Float32Array;
   /** The code the encoder gave every position of the tensor (0 = zero), [out][in][kh][kw]. */
   readonly codes: Uint16Array;
+  /** Sum of squared differences between the weights and what they decode to, over the sum of squared weights. */
+  readonly relativeError: number;
   /** Bytes of each part of its payload. */
   readonly bytes: { readonly codebook: number; readonly bias: number; readonly codes: number; readonly gaps: number };
 }
@@ -76,6 +94,8 @@ export interface CompressResult {
   readonly bytes: Uint8Array;
   readonly file: SqzFile;
   readonly layers: readonly CompressedLayer[];
+  /** `entropy`: the lambda used (searched when `maxBytes` was given). */
+  readonly lambda: number | undefined;
   /** Bytes by part, over the whole file; `total` is the file's length. */
   readonly sizes: {
     readonly header: number;
@@ -103,8 +123,8 @@ function resolver<T>(setting: PerLayer<T> | undefined, fallback: T, what: string
   return (op) => table[op.name] ?? table[op.param] ?? table['*'] ?? fallback;
 }
 
-/** Entries (with fillers) and symbol frequencies for one gap width, from the histogram of raw gaps. */
-function gapPlan(gapHistogram: Map<number, number>, nonzero: number, gapBits: number) {
+/** Entries (with fillers) and gap symbol frequencies for one gap width, from the histogram of raw gaps. */
+function gapPlan(gapHistogram: ReadonlyMap<number, number>, nonzero: number, gapBits: number) {
   const span = 2 ** gapBits;
   const gapFreq = new Float64Array(span);
   let fillers = 0;
@@ -117,128 +137,141 @@ function gapPlan(gapHistogram: Map<number, number>, nonzero: number, gapBits: nu
   return { entries: nonzero + fillers, fillers, gapFreq };
 }
 
-/**
- * Compresses a network's weights into a .sqz file: pruning, a k-means codebook per layer, sparse
- * storage with relative positions, Huffman coding.
- *
- * ```ts
- * const { bytes, sizes } = compress(decodeDeepCompression(net), { bits: 6 });
- * const model = await loadSqz(bytes);
- * ```
- */
-export function compress(weights: WeightMap, options: CompressOptions = {}): CompressResult {
-  const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
-  if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
-  const ops = plan(arch).convs;
-  const tensors = checkWeights(plan(arch), weights);
-  const bitsOf = resolver(options.bits, 6, 'bits', ops);
-  const densityOf = resolver(options.density, 1, 'density', ops);
-  const gapOf = resolver(options.gapBits === 'auto' ? undefined : options.gapBits, 0, 'gapBits', ops);
-  const huffman = options.huffman !== false;
-  const biasF16 = options.biasF16 === true;
-  const kmeansMethod = options.kmeans ?? 'linear';
-  const rounding = options.rounding ?? 'nearest';
-  if (kmeansMethod !== 'linear' && kmeansMethod !== 'optimal') throw new InputError(`kmeans must be linear or optimal, got ${String(kmeansMethod)}`);
-  if (rounding !== 'nearest' && rounding !== 'balanced') throw new InputError(`rounding must be nearest or balanced, got ${String(rounding)}`);
+/** A layer after pruning: what does not depend on the codebook. */
+interface Pruned {
+  readonly op: ConvOp;
+  readonly bits: number;
+  readonly fixedGap: number;
+  readonly weights: number;
+  readonly nonzeroBefore: number;
+  /** Positions of the kept weights, ascending, and their values. */
+  readonly positions: Int32Array;
+  readonly values: Float32Array;
+  readonly energy: number;
+  readonly histogram: ReadonlyMap<number, number>;
+  readonly bias: Float32Array;
+}
 
-  const layers: SqzLayer[] = [];
-  const reports: Omit<CompressedLayer, 'bytes'>[] = [];
-  for (const op of ops) {
-    const bits = bitsOf(op);
-    const keep = densityOf(op);
-    const fixedGap = gapOf(op);
-    if (!Number.isInteger(bits) || bits < 1 || bits > SQZ_MAX_WIDTH) throw new InputError(`bits for ${op.name}: ${bits}; 1..${SQZ_MAX_WIDTH} allowed`);
-    if (!(keep >= 0 && keep <= 1)) throw new InputError(`density for ${op.name}: ${keep}; 0..1 allowed`);
-    if (fixedGap !== 0 && (!Number.isInteger(fixedGap) || fixedGap < 1 || fixedGap > SQZ_MAX_WIDTH)) {
-      throw new InputError(`gapBits for ${op.name}: ${fixedGap}; 1..${SQZ_MAX_WIDTH} or auto allowed`);
-    }
-    const raw = tensors.get(`${op.param}.weight`)!;
-    const bias = tensors.get(`${op.param}.bias`)!;
-    const w = pruneByMagnitude(raw, keep);
-    let nonzeroBefore = 0;
-    for (let i = 0; i < raw.length; i++) if (raw[i] !== 0) nonzeroBefore++;
+interface Settings {
+  readonly kmeans: KMeansMethod;
+  readonly rounding: 'nearest' | 'balanced';
+  readonly huffman: boolean;
+  readonly biasF16: boolean;
+  readonly codebookF16: boolean;
+}
 
-    // Weight sharing over the non-zero weights: code c >= 1 is centroid c - 1.
-    const positions: number[] = [];
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0) positions.push(i);
-    const km = kmeans1d(positions.map((i) => w[i]!), 2 ** bits - 1, kmeansMethod);
-    const codebook = new Float32Array(km.centroids.length + 1);
-    codebook.set(km.centroids, 1);
-    const nearest = Int32Array.from(positions, (i) => km.codeOf(w[i]!));
-    if (rounding === 'balanced') {
-      const perFilter = w.length / op.outC;
-      const groups: number[][] = Array.from({ length: op.outC }, () => []);
-      positions.forEach((p, j) => groups[Math.floor(p / perFilter)]!.push(j));
-      balanceRounding(positions.map((i) => w[i]!), nearest, km.centroids, groups);
-    }
-    const codes = new Uint16Array(w.length);
-    const codeFreq = new Float64Array(codebook.length);
-    positions.forEach((p, j) => {
-      const c = nearest[j]! + 1;
-      codes[p] = c;
-      codeFreq[c]!++;
-    });
+function prune(op: ConvOp, raw: Float32Array, bias: Float32Array, bits: number, keep: number, fixedGap: number): Pruned {
+  const w = pruneByMagnitude(raw, keep);
+  let nonzeroBefore = 0;
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== 0) nonzeroBefore++;
+  const pos: number[] = [];
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) pos.push(i);
+  const positions = Int32Array.from(pos);
+  const values = Float32Array.from(pos, (i) => w[i]!);
+  let energy = 0;
+  for (const v of values) energy += v * v;
+  const histogram = new Map<number, number>();
+  let last = -1;
+  for (const p of positions) {
+    const d = p - last - 1;
+    histogram.set(d, (histogram.get(d) ?? 0) + 1);
+    last = p;
+  }
+  return { op, bits, fixedGap, weights: w.length, nonzeroBefore, positions, values, energy, histogram, bias };
+}
 
-    // Relative positions: the gap before each non-zero weight; choose the gap width.
-    const histogram = new Map<number, number>();
-    let last = -1;
-    for (const p of positions) {
-      const d = p - last - 1;
-      histogram.set(d, (histogram.get(d) ?? 0) + 1);
-      last = p;
-    }
-    let gapBits = fixedGap;
-    if (gapBits === 0) {
-      let best = Infinity;
-      for (let g = 1; g <= SQZ_MAX_WIDTH; g++) {
-        const gp = gapPlan(histogram, positions.length, g);
-        codeFreq[0] = gp.fillers;
-        const size = streamBytes(codeFreq, gp.entries, bits, huffman) + streamBytes(gp.gapFreq, gp.entries, g, huffman);
-        if (size < best) {
-          best = size;
-          gapBits = g;
-        }
+/** Index of the value nearest to v in an ascending array (ties: the lower). */
+function nearestIndex(sorted: Float32Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= v) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs(v - sorted[lo]!) <= Math.abs(v - sorted[hi]!) ? lo : hi;
+}
+
+function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; report: Omit<CompressedLayer, 'bytes'> } {
+  const { op, bits, positions, values } = l;
+  // Weight sharing over the kept weights: code c >= 1 is centroid c - 1.
+  const km = kmeans1d(values, 2 ** bits - 1, s.kmeans, lambda);
+  const centroids = s.codebookF16 ? Float32Array.from(new Set(Array.from(km.centroids, roundFloat16))).sort() : km.centroids;
+  if (centroids.some((c) => !Number.isFinite(c))) throw new InputError(`${op.name}: a codebook value does not fit float16; store the codebook as float32`);
+  const nearest = Int32Array.from(values, (v) => nearestIndex(centroids, v));
+  if (s.rounding === 'balanced' && centroids.length > 1) {
+    const perFilter = l.weights / op.outC;
+    const groups: number[][] = Array.from({ length: op.outC }, () => []);
+    positions.forEach((p, j) => groups[Math.floor(p / perFilter)]!.push(j));
+    balanceRounding(values, nearest, centroids, groups);
+  }
+  const codebook = new Float32Array(centroids.length + 1);
+  codebook.set(centroids, 1);
+  const codes = new Uint16Array(l.weights);
+  const codeFreq = new Float64Array(codebook.length);
+  let sse = 0;
+  positions.forEach((p, j) => {
+    const c = nearest[j]! + 1;
+    codes[p] = c;
+    codeFreq[c]!++;
+    sse += (values[j]! - codebook[c]!) ** 2;
+  });
+
+  // Relative positions: the gap before each kept weight; the gap width that makes the layer smallest.
+  let gapBits = l.fixedGap;
+  if (gapBits === 0) {
+    let best = Infinity;
+    for (let g = 1; g <= SQZ_MAX_WIDTH; g++) {
+      const gp = gapPlan(l.histogram, positions.length, g);
+      codeFreq[0] = gp.fillers;
+      const size = streamBytes(codeFreq, gp.entries, bits, s.huffman) + streamBytes(gp.gapFreq, gp.entries, g, s.huffman);
+      if (size < best) {
+        best = size;
+        gapBits = g;
       }
     }
-    const span = 2 ** gapBits;
-    const { entries, fillers } = gapPlan(histogram, positions.length, gapBits);
-    const entryCodes = new Uint16Array(entries);
-    const entryGaps = new Uint16Array(entries);
-    let e = 0;
-    last = -1;
-    for (const p of positions) {
-      let d = p - last - 1;
-      while (d >= span) {
-        entryGaps[e++] = span - 1;
-        d -= span;
-      }
-      entryCodes[e] = codes[p]!;
-      entryGaps[e++] = d;
-      last = p;
+  }
+  const span = 2 ** gapBits;
+  const { entries, fillers } = gapPlan(l.histogram, positions.length, gapBits);
+  const entryCodes = new Uint16Array(entries);
+  const entryGaps = new Uint16Array(entries);
+  let e = 0;
+  let last = -1;
+  for (const p of positions) {
+    let d = p - last - 1;
+    while (d >= span) {
+      entryGaps[e++] = span - 1;
+      d -= span;
     }
+    entryCodes[e] = codes[p]!;
+    entryGaps[e++] = d;
+    last = p;
+  }
 
-    // Biases: float16 only where every value stays finite.
-    const f16 = biasF16 && bias.every((v) => Number.isFinite(fromFloat16Bits(toFloat16Bits(v))));
-    const storedBias = f16 ? bias.map((v) => fromFloat16Bits(toFloat16Bits(v))) : bias.slice();
-    layers.push({
+  // Biases: float16 only where every value stays finite.
+  const f16 = s.biasF16 && l.bias.every((v) => Number.isFinite(roundFloat16(v)));
+  const shape: [number, number, number, number] = [op.outC, op.inC, op.kernel, op.kernel];
+  return {
+    layer: {
       name: op.param,
-      shape: [op.outC, op.inC, op.kernel, op.kernel],
+      shape,
       bits,
       gapBits,
-      huffmanCodes: huffman,
-      huffmanGaps: huffman,
+      huffmanCodes: s.huffman,
+      huffmanGaps: s.huffman,
       biasF16: f16,
+      codebookF16: s.codebookF16,
       codebook,
-      bias: storedBias,
+      bias: f16 ? l.bias.map(roundFloat16) : l.bias.slice(),
       codes: entryCodes,
       gaps: entryGaps,
-    });
-    reports.push({
+    },
+    report: {
       op: op.name,
       name: op.param,
-      shape: [op.outC, op.inC, op.kernel, op.kernel],
-      weights: w.length,
-      nonzeroBefore,
+      shape,
+      weights: l.weights,
+      nonzeroBefore: l.nonzeroBefore,
       nonzero: positions.length,
       entries,
       fillers,
@@ -246,17 +279,21 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
       gapBits,
       codebook,
       codes,
-    });
-  }
+      relativeError: l.energy > 0 ? sse / l.energy : 0,
+    },
+  };
+}
 
-  const file: SqzFile = { arch: arch.name, layers };
+function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string): CompressResult {
+  const done = pruned.map((l) => quantize(l, s, lambda));
+  const file: SqzFile = { arch: archName, layers: done.map((d) => d.layer) };
   const written = writeSqz(file);
-  const withBytes = reports.map((r, i) => ({ ...r, bytes: written.layers[i]! }));
-  const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((s, b) => s + f(b), 0);
+  const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((t, b) => t + f(b), 0);
   return {
     bytes: written.bytes,
     file,
-    layers: withBytes,
+    layers: done.map((d, i) => ({ ...d.report, bytes: written.layers[i]! })),
+    lambda: s.kmeans === 'entropy' ? lambda : undefined,
     sizes: {
       header: written.header,
       codebooks: sum((b) => b.codebook),
@@ -266,4 +303,84 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
       total: written.bytes.length,
     },
   };
+}
+
+/**
+ * The default trade-off of `entropy` clustering, relative squared error per bit: on the Deep
+ * Compression SqueezeNet it gives the most accurate file under 480,000 bytes (docs/COMPRESSION.md).
+ */
+export const DEFAULT_LAMBDA = 2.2e-4;
+
+/**
+ * Compresses a network's weights into a .sqz file: pruning, a codebook per layer, sparse storage
+ * with relative positions, Huffman coding. Deterministic: the same weights and options give the
+ * same bytes.
+ *
+ * ```ts
+ * const { bytes, sizes } = compress(decodeDeepCompression(net));            // under 480,000 bytes
+ * const paper = compress(weights, { kmeans: 'linear', bits: 6, rounding: 'nearest' }); // Han et al.'s recipe
+ * const model = await loadSqz(bytes);
+ * ```
+ */
+export function compress(weights: WeightMap, options: CompressOptions = {}): CompressResult {
+  const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
+  if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
+  const p = plan(arch);
+  const tensors = checkWeights(p, weights);
+  const kmeans = options.kmeans ?? 'entropy';
+  const rounding = options.rounding ?? 'balanced';
+  if (!['linear', 'optimal', 'entropy'].includes(kmeans)) throw new InputError(`kmeans must be linear, optimal or entropy, got ${String(kmeans)}`);
+  if (rounding !== 'nearest' && rounding !== 'balanced') throw new InputError(`rounding must be nearest or balanced, got ${String(rounding)}`);
+  if (kmeans !== 'entropy' && (options.lambda !== undefined || options.maxBytes !== undefined)) {
+    throw new InputError('lambda and maxBytes apply to entropy-constrained clustering only (kmeans: "entropy")');
+  }
+  const lambda = options.lambda ?? DEFAULT_LAMBDA;
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new InputError(`lambda must be a finite number >= 0, got ${lambda}`);
+  if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new InputError(`maxBytes must be positive, got ${options.maxBytes}`);
+  const bitsOf = resolver(options.bits, kmeans === 'entropy' ? 8 : 6, 'bits', p.convs);
+  const densityOf = resolver(options.density, 1, 'density', p.convs);
+  const gapOf = resolver(options.gapBits === 'auto' ? undefined : options.gapBits, 0, 'gapBits', p.convs);
+  const settings: Settings = {
+    kmeans,
+    rounding,
+    huffman: options.huffman !== false,
+    biasF16: options.biasF16 !== false,
+    codebookF16: options.codebookF16 !== false,
+  };
+
+  const pruned = p.convs.map((op) => {
+    const bits = bitsOf(op);
+    const keep = densityOf(op);
+    const fixedGap = gapOf(op);
+    if (!Number.isInteger(bits) || bits < 1 || bits > SQZ_MAX_WIDTH) throw new InputError(`bits for ${op.name}: ${bits}; 1..${SQZ_MAX_WIDTH} allowed`);
+    if (!(keep >= 0 && keep <= 1)) throw new InputError(`density for ${op.name}: ${keep}; 0..1 allowed`);
+    if (fixedGap !== 0 && (!Number.isInteger(fixedGap) || fixedGap < 1 || fixedGap > SQZ_MAX_WIDTH)) {
+      throw new InputError(`gapBits for ${op.name}: ${fixedGap}; 1..${SQZ_MAX_WIDTH} or auto allowed`);
+    }
+    return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap);
+  });
+
+  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name);
+  // The file shrinks as lambda grows: bisect log(lambda) for the smallest lambda that fits.
+  const max = options.maxBytes;
+  let lo = Math.log(1e-7);
+  let hi = Math.log(1);
+  let best = encode(pruned, settings, Math.exp(hi), arch.name);
+  if (best.sizes.total > max) {
+    throw new InputError(`even the coarsest codebooks give ${best.sizes.total} bytes, more than maxBytes ${max}; prune more (density) or store less`);
+  }
+  const first = encode(pruned, settings, Math.exp(lo), arch.name);
+  if (first.sizes.total <= max) return first;
+  // Stop when the file is within 0.2 % of the budget, or lambda within 1 %.
+  for (let i = 0; i < 24 && hi - lo > 0.01 && best.sizes.total < max * 0.998; i++) {
+    const mid = (lo + hi) / 2;
+    const r = encode(pruned, settings, Math.exp(mid), arch.name);
+    if (r.sizes.total <= max) {
+      best = r;
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return best;
 }

@@ -11,8 +11,8 @@
 // with their divide-and-conquer on the monotone split points.
 // `entropy`: entropy-constrained clustering (Chou, Lookabaugh and Gray, "Entropy-constrained
 // vector quantization", IEEE Trans. ASSP 1989), exact in one dimension by the same dynamic
-// programming: it minimises squared error plus lambda times the bits the Huffman-coded codes and
-// the codebook will take, so it spends codes where they buy the most accuracy per byte.
+// programming: it minimises squared error plus lambda times the bits the Huffman-coded codes will
+// take, so it spends codes where they buy the most accuracy per byte.
 
 /** Centroids ascending; `codeOf(v)` is the index of the centroid nearest to a clustered value. */
 export interface KMeans {
@@ -28,6 +28,8 @@ export type KMeansMethod = 'linear' | 'optimal' | 'entropy';
 
 /** Above this many distinct values, `optimal` runs on as many equal-width bins, then Lloyd's on the values. */
 export const OPTIMAL_MAX_POINTS = 4096;
+/** Above this many distinct values, `entropy` runs on as many equal-width bins (its search is quadratic). */
+export const ENTROPY_MAX_POINTS = 1024;
 
 /** Sorted distinct values and how often each occurs. */
 function distinct(values: ArrayLike<number>): { xs: Float64Array; ws: Float64Array } {
@@ -187,17 +189,15 @@ function optimal(xs: Float64Array, ws: Float64Array, k: number): number[] {
   return centres.reverse();
 }
 
-/** Bits a codebook entry costs besides its codes: a float32 value and a 4-bit Huffman code length. */
-export const CENTROID_BITS = 36;
-
 /**
  * Entropy-constrained clustering: the partition of the sorted values into contiguous clusters
  * (each represented by its mean) that minimises
  *
- *   sum (v - centroid)^2 / mean(v^2)  +  lambda * (sum over clusters of n_c log2(N / n_c) + CENTROID_BITS * clusters)
+ *   sum (v - centroid)^2 / mean(v^2)  +  lambda * sum over clusters of n_c log2(N / n_c)
  *
- * i.e. relative squared error plus lambda times the bits of the ideally entropy-coded codes and
- * of the codebook. Exact by dynamic programming over the distinct values (over
+ * i.e. relative squared error plus lambda times the bits of the ideally entropy-coded codes.
+ * The codebook's own bytes are left out on purpose: counting them merges the rare large weights
+ * of the tails, which costs more accuracy than their squared error says. Exact by dynamic programming over the distinct values (over
  * {@link OPTIMAL_MAX_POINTS} equal-width bins when there are more). When the optimum has more
  * than `k` clusters, lambda is raised by half until it has at most `k`.
  */
@@ -205,7 +205,7 @@ export function entropyConstrained(values: ArrayLike<number>, lambda: number, k:
   if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new RangeError(`lambda must be a finite number >= 0, got ${lambda}`);
   const all = distinct(values);
   if (all.xs.length === 0) return finish([], all.xs, 0);
-  const { xs, ws } = all.xs.length <= OPTIMAL_MAX_POINTS ? all : binned(all.xs, all.ws, OPTIMAL_MAX_POINTS);
+  const { xs, ws } = all.xs.length <= ENTROPY_MAX_POINTS ? all : binned(all.xs, all.ws, ENTROPY_MAX_POINTS);
   const n = xs.length;
   let mean = 0;
   let total = 0;
@@ -237,7 +237,7 @@ export function entropyConstrained(values: ArrayLike<number>, lambda: number, k:
         const w = W[j]! - W[i - 1]!;
         const s = S[j]! - S[i - 1]!;
         const sse = Math.max(0, Q[j]! - Q[i - 1]! - (s * s) / w);
-        const c = D[i - 1]! + sse * scale + l * (w * Math.log2(total / w) + CENTROID_BITS);
+        const c = D[i - 1]! + sse * scale + l * w * Math.log2(total / w);
         if (c < best) {
           best = c;
           bestI = i;

@@ -4,7 +4,7 @@
 //
 //   magic "\x89SQZ\r\n\x1a\n", version, architecture name, a record per layer (name, shape,
 //   flags, code and gap widths, codebook size, entry count, stream sizes, payload CRC-32),
-//   header CRC-32; then per layer: codebook (float32), biases (float32 or float16), the code
+//   header CRC-32; then per layer: codebook and biases (float32 or float16 each), the code
 //   stream, the gap stream (each fixed-width or canonical Huffman).
 //
 // The header is checked (CRC first, then every field) before anything is allocated, then each
@@ -33,6 +33,7 @@ export const SQZ_MAX_LAYER_WEIGHTS = 2 ** 24;
 const FLAG_HUFFMAN_CODES = 1;
 const FLAG_HUFFMAN_GAPS = 2;
 const FLAG_BIAS_F16 = 4;
+const FLAG_CODEBOOK_F16 = 8;
 const RECORD_FIXED = 28; // bytes of a layer record besides its name
 
 /** One convolution as the container holds it. */
@@ -49,6 +50,8 @@ export interface SqzLayer {
   readonly huffmanGaps: boolean;
   /** Biases stored as float16 (else float32). */
   readonly biasF16: boolean;
+  /** Codebook values stored as float16 (else float32); they must then be float16 values exactly. */
+  readonly codebookF16: boolean;
   /** The shared values, `codebook[0] = 0` (not stored); a weight is `codebook[code]`. */
   readonly codebook: Float32Array;
   readonly bias: Float32Array;
@@ -153,10 +156,20 @@ export function writeSqz(file: SqzFile): SqzWritten {
       p += l.gaps[i]! + 1;
     }
     if (p >= numel) bad(`${at}: the entries run to position ${p}, past the ${numel} weights`);
-    const parts = new Uint8Array(4 * k + (l.biasF16 ? 2 : 4) * l.shape[0]);
+    const cbSize = l.codebookF16 ? 2 : 4;
+    const parts = new Uint8Array(cbSize * k + (l.biasF16 ? 2 : 4) * l.shape[0]);
     const view = new DataView(parts.buffer);
-    for (let c = 1; c <= k; c++) view.setFloat32(4 * (c - 1), l.codebook[c]!, true);
-    const biasAt = 4 * k;
+    for (let c = 1; c <= k; c++) {
+      const v = l.codebook[c]!;
+      if (!Number.isFinite(v)) bad(`${at}: codebook value ${c} is ${v}`);
+      if (l.codebookF16) {
+        if (fromFloat16Bits(toFloat16Bits(v)) !== v) bad(`${at}: codebook value ${c} (${v}) is not a float16 value; round it first`);
+        view.setUint16(cbSize * (c - 1), toFloat16Bits(v), true);
+      } else {
+        view.setFloat32(cbSize * (c - 1), v, true);
+      }
+    }
+    const biasAt = cbSize * k;
     for (let c = 0; c < l.shape[0]; c++) {
       if (l.biasF16) view.setUint16(biasAt + 2 * c, toFloat16Bits(l.bias[c]!), true);
       else view.setFloat32(biasAt + 4 * c, l.bias[c]!, true);
@@ -167,7 +180,7 @@ export function writeSqz(file: SqzFile): SqzWritten {
     payload.set(parts);
     payload.set(codes, parts.length);
     payload.set(gaps, parts.length + codes.length);
-    return { l, payload, sizes: { codebook: 4 * k, bias: parts.length - 4 * k, codes: codes.length, gaps: gaps.length } };
+    return { l, payload, sizes: { codebook: biasAt, bias: parts.length - biasAt, codes: codes.length, gaps: gaps.length } };
   });
 
   const header: number[] = [...SQZ_MAGIC, SQZ_VERSION & 0xff, SQZ_VERSION >>> 8, file.arch.length, ...ascii(file.arch)];
@@ -179,7 +192,9 @@ export function writeSqz(file: SqzFile): SqzWritten {
     u16(l.shape[0]);
     u16(l.shape[1]);
     header.push(l.shape[2], l.shape[3]);
-    header.push((l.huffmanCodes ? FLAG_HUFFMAN_CODES : 0) | (l.huffmanGaps ? FLAG_HUFFMAN_GAPS : 0) | (l.biasF16 ? FLAG_BIAS_F16 : 0));
+    header.push(
+      (l.huffmanCodes ? FLAG_HUFFMAN_CODES : 0) | (l.huffmanGaps ? FLAG_HUFFMAN_GAPS : 0) | (l.biasF16 ? FLAG_BIAS_F16 : 0) | (l.codebookF16 ? FLAG_CODEBOOK_F16 : 0),
+    );
     header.push(l.bits, l.gapBits);
     u16(l.codebook.length - 1);
     u32(l.codes.length);
@@ -282,7 +297,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; records: Lay
     need(nameLen);
     const name = String.fromCharCode(...b.subarray(o, o + nameLen));
     o += nameLen;
-    layer = name;
+    layer = printable(name) ? name : undefined; // a damaged name is not echoed into messages
     need(RECORD_FIXED - 1);
     records.push({
       name,
@@ -329,7 +344,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; records: Lay
     if (r.shape.some((d) => d === 0)) throw f(`shape [${r.shape.join(', ')}] has a zero size`, fields);
     const numel = numelOf(r.shape);
     if (numel > SQZ_MAX_LAYER_WEIGHTS) throw f(`shape [${r.shape.join(', ')}] has ${numel} weights, more than the ${SQZ_MAX_LAYER_WEIGHTS} a layer may have`, fields);
-    if (r.flags & ~7) throw f(`flags ${r.flags} set unknown bits (only 1, 2, 4 are defined)`, r.flagsAt);
+    if (r.flags & ~15) throw f(`flags ${r.flags} set unknown bits (only 1, 2, 4, 8 are defined)`, r.flagsAt);
     if (r.bits < 1 || r.bits > SQZ_MAX_WIDTH) throw f(`code width ${r.bits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 1);
     if (r.gapBits < 1 || r.gapBits > SQZ_MAX_WIDTH) throw f(`gap width ${r.gapBits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 2);
     if (r.k > 2 ** r.bits - 1) throw f(`codebook of ${r.k} values does not fit ${r.bits}-bit codes (at most ${2 ** r.bits - 1} besides code 0)`, r.flagsAt + 3);
@@ -343,7 +358,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; records: Lay
       throw f(`gap stream of ${r.gapBytes} bytes; ${r.n} fixed ${r.gapBits}-bit gaps take ${minGaps}${r.flags & FLAG_HUFFMAN_GAPS ? ' at least' : ''}`, r.flagsAt + 13);
     }
     r.codebook = p;
-    r.bias = r.codebook + 4 * r.k;
+    r.bias = r.codebook + (r.flags & FLAG_CODEBOOK_F16 ? 2 : 4) * r.k;
     r.codes = r.bias + (r.flags & FLAG_BIAS_F16 ? 2 : 4) * r.shape[0];
     r.gaps = r.codes + r.codeBytes;
     r.end = r.gaps + r.gapBytes;
@@ -419,10 +434,12 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
   if (crc !== r.crc) {
     throw f(`payload CRC-32 mismatch: the header says ${r.crc.toString(16).padStart(8, '0')}, bytes ${r.codebook}..${r.end - 1} give ${crc.toString(16).padStart(8, '0')} (the payload is damaged)`, r.codebook);
   }
+  const cbF16 = (r.flags & FLAG_CODEBOOK_F16) !== 0;
   const codebook = new Float32Array(r.k + 1);
   for (let c = 1; c <= r.k; c++) {
-    const v = view.getFloat32(r.codebook + 4 * (c - 1), true);
-    if (!Number.isFinite(v)) throw f(`codebook value ${c} is ${v}, not a finite number`, r.codebook + 4 * (c - 1));
+    const at = r.codebook + (cbF16 ? 2 : 4) * (c - 1);
+    const v = cbF16 ? fromFloat16Bits(view.getUint16(at, true)) : view.getFloat32(at, true);
+    if (!Number.isFinite(v)) throw f(`codebook value ${c} is ${v}, not a finite number`, at);
     codebook[c] = v;
   }
   const f16 = (r.flags & FLAG_BIAS_F16) !== 0;
@@ -452,6 +469,7 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
     huffmanCodes: (r.flags & FLAG_HUFFMAN_CODES) !== 0,
     huffmanGaps: (r.flags & FLAG_HUFFMAN_GAPS) !== 0,
     biasF16: f16,
+    codebookF16: cbF16,
     codebook,
     bias,
     codes,

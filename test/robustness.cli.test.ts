@@ -1,0 +1,199 @@
+// The command line on bad files (issue 8): each gives one line naming the file and the problem,
+// the rest of the batch still runs, the exit code is 1, and nothing hangs or blows up memory. The
+// files are scripts/robustness-table.mjs's (the table in docs/ROBUSTNESS.md lists what each says);
+// here the properties every one of them must have. Also: the awkward-but-valid image variants of
+// test/data/robustness (scripts/make-robustness-images.py) decode as PIL decodes them.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script, without types
+import { cli, imageCases, writeImageCases } from '../scripts/robustness-table.mjs';
+import { checkImageFile, decodeImage, ImageDecodeError } from '../src/cli/images.js';
+import { IMAGES, ROOT, shared } from './shared.js';
+
+type Case = [name: string, what: string, bytes: unknown];
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+const run = cli as (args: string[], o: { cwd: string; timeout?: number }) => Run;
+
+/** The files that must classify: valid, if awkward (or damaged in a way no decoder can see). */
+const GOOD = new Set([
+  'photo.jpg',
+  'scan-damage.jpg',
+  'trailing.jpg',
+  'cmyk.jpg',
+  'progressive-420.jpg',
+  'grey.jpg',
+  'grey16.png',
+  'grey-alpha.png',
+  'rgba.png',
+  'palette.png',
+  'rgb16.png',
+  'rgba16.png',
+  'interlaced.png',
+  'bilevel.png',
+  'one-pixel.png',
+  'one-pixel.jpg',
+  'strip-300x2.png',
+  'cmyk-progressive.jpg',
+  'grey-progressive.jpg',
+  'restart.jpg',
+]);
+
+/** What each kind of bad file must say (beyond naming itself). */
+const SAYS: Record<string, RegExp> = {
+  'missing.jpg': /^no such file$/,
+  'folder.jpg': /^is a directory$/,
+  'empty.jpg': /^empty file$/,
+  'half.jpg': /truncated/,
+  'no-eoi.jpg': /truncated/,
+  'half.png': /truncated/,
+  'no-iend.png': /truncated/,
+  'huge-65535.jpg': /more than 64 megapixels/,
+  'bomb-8000.jpg': /decompression bomb/,
+  'huge-100000.png': /more than 64 megapixels/,
+  'bomb-1048637x47.png': /decompression bomb/,
+  '10000x10000.png': /^PNG is 10000x10000, more than 64 megapixels$/,
+  'inflate-bomb.png': /decompression bomb/,
+  '/dev/zero': /^not a regular file \(a character device\)$/,
+  'fifo.jpg': /^not a regular file \(a FIFO\)$/,
+};
+
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return t;
+}
+
+let tmp: string;
+beforeAll(() => {
+  const main = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(main) || statSync(main).mtimeMs < newestSource(join(ROOT, 'src'))) {
+    throw new Error(`${main} is missing or older than src/: rebuild with \`npm run build:ts\` (npm test does)`);
+  }
+  tmp = mkdtempSync(join(tmpdir(), 'squeezenet-robust-cli-'));
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('squeezenet classify on every bad file at once', () => {
+  let cases: Case[];
+  let args: string[];
+  let r: Run;
+  let ms: number;
+  beforeAll(() => {
+    cases = imageCases() as Case[];
+    const dir = join(tmp, 'batch');
+    mkdirSync(dir);
+    args = writeImageCases(dir, cases) as string[];
+    const t0 = performance.now();
+    r = run(['classify', '--json', '--top', '1', '--no-progress', ...args], { cwd: dir, timeout: 120_000 });
+    ms = performance.now() - t0;
+  });
+
+  it('finishes (no hang: the FIFO, /dev/zero and the bombs are refused up front), exit 1', () => {
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(1);
+    console.log(`${args.length} files, ${cases.filter(([n]) => !GOOD.has(n)).length} bad, in ${(ms / 1000).toFixed(1)} s`);
+    expect(ms).toBeLessThan(60_000);
+  });
+
+  it('every good file classified on stdout, every bad one named in exactly one line on stderr', () => {
+    const classified = new Set(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
+    const errors = r.stderr.trim().split('\n');
+    const bad = args.filter((a, i) => !GOOD.has(cases[i]![0]));
+    for (const [i, arg] of args.entries()) {
+      const lines = errors.filter((l) => l.startsWith(`squeezenet classify: ${arg}: `));
+      if (GOOD.has(cases[i]![0])) {
+        expect(classified.has(arg), `${arg} classified`).toBe(true);
+        expect(lines, arg).toEqual([]);
+      } else {
+        expect(classified.has(arg), `${arg} not classified`).toBe(false);
+        expect(lines.length, `${arg}: one line on stderr`).toBe(1);
+        const message = lines[0]!.slice(`squeezenet classify: ${arg}: `.length);
+        expect(message.length, arg).toBeGreaterThan(5);
+        const want = SAYS[arg];
+        if (want) expect(message, arg).toMatch(want);
+      }
+    }
+    expect(errors.at(-1)).toBe(`squeezenet classify: ${bad.length} of ${args.length} images failed`);
+    expect(errors.length).toBe(bad.length + 1);
+  });
+});
+
+describe('squeezenet eval with bad files in the folder', () => {
+  it('reports each, counts the rest, exit 1', () => {
+    const dir = join(tmp, 'eval');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '000_tench.jpg'), readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG'))));
+    const cases = (imageCases() as Case[]).filter(([n]) => ['fifo.jpg', 'half.jpg', 'bomb-8000.jpg', 'inflate-bomb.png', 'empty.jpg'].includes(n));
+    writeImageCases(dir, cases.map(([n, w, b]) => [`001_${n}`, w, b]));
+    const r = run(['eval', '--json', dir], { cwd: dir, timeout: 120_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout) as { images: number; top1: number; failed: { file: string; error: string }[] };
+    expect([s.images, s.top1]).toEqual([1, 1]);
+    expect(s.failed.map((f) => f.file).sort()).toEqual(cases.map(([n]) => `001_${n}`).sort());
+    expect(s.failed.find((f) => f.file === '001_fifo.jpg')!.error).toBe('not a regular file (a FIFO)');
+    expect(r.stderr.trim().split('\n').length).toBe(cases.length);
+  });
+});
+
+describe('checkImageFile', () => {
+  it('names what is not a regular file before anything reads it', () => {
+    const say = (path: string, max?: number): string => {
+      try {
+        checkImageFile(path, max);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ImageDecodeError);
+        return (e as Error).message;
+      }
+      return 'ok';
+    };
+    expect(say(join(tmp, 'nothing.jpg'))).toBe('no such file');
+    expect(say(tmp)).toBe('is a directory');
+    expect(say('/dev/null')).toBe('not a regular file (a character device)');
+    const file = join(tmp, 'ten.jpg');
+    writeFileSync(file, new Uint8Array(10));
+    expect(say(file)).toBe('ok');
+    expect(say(file, 9)).toBe('is 10 bytes, more than the 9 an image file may have');
+    expect(say(join(file, 'inside.jpg'))).toBe('no such file (a parent is not a directory)');
+  });
+});
+
+describe('awkward but valid images (test/data/robustness) decode as PIL decodes them', () => {
+  const dir = join(ROOT, 'test', 'data', 'robustness');
+  const meta = JSON.parse(readFileSync(join(dir, 'images.json'), 'utf8')) as Record<string, { mode: string; size: [number, number] }>;
+  // JPEG: jpeg-js's IDCT and upsampling against libjpeg's; 16-bit PNG: pngjs rounds to 8 bits, PIL truncates.
+  const tolerance = (name: string): [number, number] => (name.endsWith('.jpg') ? [4, 0.3] : name.includes('16') ? [1, 1] : [0, 0]);
+  for (const [name, m] of Object.entries(meta)) {
+    const [maxTol, meanTol] = tolerance(name);
+    it(`${name} (${m.mode}, ${m.size.join('x')}): max |diff| <= ${maxTol}, mean <= ${meanTol}`, () => {
+      const img = decodeImage(readFileSync(join(dir, name)));
+      const want = readFileSync(join(dir, `${name}.rgb`));
+      expect([img.width, img.height]).toEqual(m.size);
+      const c = img.channels!;
+      let max = 0;
+      let sum = 0;
+      for (let p = 0; p < img.width * img.height; p++) {
+        for (let k = 0; k < 3; k++) {
+          const d = Math.abs(img.data[p * c + k]! - want[p * 3 + k]!);
+          max = Math.max(max, d);
+          sum += d;
+        }
+      }
+      console.log(`${name}: max |diff| ${max}, mean ${(sum / want.length).toFixed(3)}`);
+      expect(max).toBeLessThanOrEqual(maxTol);
+      expect(sum / want.length).toBeLessThanOrEqual(meanTol);
+    });
+  }
+});
