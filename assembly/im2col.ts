@@ -8,11 +8,22 @@ export function f32_im2col_nhwc(
   outHeight: i32, outWidth: i32,
   cols: usize,
 ): void {
-  assert(channels > 0 && kh > 0 && kw > 0 && stride > 0 && pad >= 0);
+  f32_im2col_nhwc_rows(input, height, width, channels, kh, kw, stride, pad, 0, outHeight, outWidth, cols);
+}
+
+// Output rows [oy0, oy1) only, written from cols onwards: the model lowers a large convolution
+// band by band so that the rows it has just written are still in cache when the GEMM reads them.
+export function f32_im2col_nhwc_rows(
+  input: usize, height: i32, width: i32, channels: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32,
+  oy0: i32, oy1: i32, outWidth: i32,
+  cols: usize,
+): void {
+  assert(channels > 0 && kh > 0 && kw > 0 && stride > 0 && pad >= 0 && oy0 >= 0);
   const tapBytes = (<usize>channels) << 2;
   const rowStride = (<usize>width) * tapBytes;
   let dst = cols;
-  for (let oy = 0; oy < outHeight; oy++) {
+  for (let oy = oy0; oy < oy1; oy++) {
     const iy0 = oy * stride - pad;
     for (let ox = 0; ox < outWidth; ox++) {
       const ix0 = ox * stride - pad;

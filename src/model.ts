@@ -30,11 +30,20 @@ export interface LoadOptions {
 }
 
 export interface RunOptions {
-  /** Input height (default: the size the model is planned for). */
+  /**
+   * Input height. Default: the load-time `inputSize` (224, or 227 for v1.0-caffe), whatever sizes
+   * earlier calls used. A size other than the current plan's re-plans the activation buffers.
+   */
   readonly height?: number;
-  /** Input width (default: the height given, or the planned width). */
+  /** Input width (default: the height given, or the load-time width). */
   readonly width?: number;
 }
+
+/**
+ * The most WASM memory one model may plan for its activations, so that an absurd input size is an
+ * InputError up front rather than gigabytes grown and then a failure. 1 GiB is about 1,600x1,600 for v1.0.
+ */
+export const MAX_ACTIVATION_BYTES = 2 ** 30;
 
 /** One layer's output, NCHW as PyTorch has it. */
 export interface LayerOutput {
@@ -48,7 +57,8 @@ interface ConvWeights {
   /**
    * `direct`: a plain 1x1, stride 1, no padding: the GEMM reads the activation map itself.
    * `padded1x1`: 1x1, stride 1, with padding (Caffe's conv10): the border is relu(bias), the
-   * interior a GEMM per row.
+   * interior one GEMM over the whole map, copied in row by row.
+   * `im2col`: im2col + GEMM, a band of output rows at a time (about 128 KiB of im2col rows).
    */
   readonly method: 'direct' | 'padded1x1' | 'im2col' | 'winograd';
   /** GEMM-packed weights with bias; for Winograd the 16 transformed matrices. */
@@ -77,6 +87,17 @@ interface Buffers {
 
 const floats = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
 
+function checkActivationBytes(p: Plan): void {
+  const bytes = 4 * p.rows.reduce((s, r) => s + floats(r.output), floats(p.input));
+  if (bytes > MAX_ACTIVATION_BYTES) {
+    const [, h, w] = p.input;
+    throw new InputError(
+      `a ${h}x${w} input needs over ${Math.round(bytes / 2 ** 20)} MiB of activations; ` +
+        `at most ${MAX_ACTIVATION_BYTES / 2 ** 20} MiB is planned (resize the image first)`,
+    );
+  }
+}
+
 export class SqueezeNet {
   private buffers: Buffers;
   private disposed = false;
@@ -87,8 +108,8 @@ export class SqueezeNet {
     private readonly arena: Arena,
     private readonly convs: ReadonlyMap<string, ConvWeights>,
     private readonly weightsEnd: number,
-    height: number,
-    width: number,
+    private readonly height: number,
+    private readonly width: number,
   ) {
     this.buffers = this.planActivations(height, width);
   }
@@ -103,6 +124,7 @@ export class SqueezeNet {
       ? (options.inputSize as [number, number])
       : [(options.inputSize as number | undefined) ?? arch.input, (options.inputSize as number | undefined) ?? arch.input];
     const p = plan(arch, height, width);
+    checkActivationBytes(p);
     const weights = checkWeights(p, options.weights);
     const kernels = await instantiate(options.wasm, { debug: options.debug === true });
     const arena = new Arena(kernels);
@@ -145,29 +167,29 @@ export class SqueezeNet {
 
   /** Bytes of WebAssembly memory this model holds (weights, activations, scratch). */
   get memoryBytes(): number {
-    return this.arena.memoryBytes;
+    return this.disposed ? 0 : this.arena.memoryBytes;
   }
 
   /**
    * Runs the network on one NCHW image (`3 * height * width` values, finite) and returns its 1000 logits.
    * Values that are NaN or infinite are rejected with an InputError rather than propagated.
    */
-  run(input: Float32Array, options: RunOptions = {}): Float32Array {
+  run(input: Float32Array, options?: RunOptions): Float32Array {
     this.prepare(input, options);
     this.forward();
-    return this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice();
+    return this.logits();
   }
 
   /** Like `run`, and returns every layer's output too (copied out, NCHW): for conformance tests. */
-  trace(input: Float32Array, options: RunOptions = {}): { logits: Float32Array; layers: LayerOutput[] } {
+  trace(input: Float32Array, options?: RunOptions): { logits: Float32Array; layers: LayerOutput[] } {
     this.prepare(input, options);
     const layers: LayerOutput[] = [];
     this.forward(layers);
-    return { logits: this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice(), layers };
+    return { logits: this.logits(), layers };
   }
 
   /** Runs once and returns the milliseconds each row of the table took (for `npm run bench -- --layers`). */
-  profile(input: Float32Array, options: RunOptions = {}): { name: string; ms: number }[] {
+  profile(input: Float32Array, options?: RunOptions): { name: string; ms: number }[] {
     this.prepare(input, options);
     const times: { name: string; ms: number }[] = [];
     this.forward(undefined, times);
@@ -205,17 +227,34 @@ export class SqueezeNet {
     this.arena.view(this.weightsEnd, (this.arena.mark() - this.weightsEnd) / 4).fill(0);
   }
 
-  private prepare(input: Float32Array, options: RunOptions): void {
+  // The logits, checked: finite inputs can still overflow float32 inside the network (values near
+  // 3e38), and a NaN logit would be a wrong answer, not an answer.
+  private logits(): Float32Array {
+    const out = this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice();
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new InputError(`logit ${bad} is ${out[bad]}: the input overflowed float32 inside the network (its values are too large)`);
+    }
+    return out;
+  }
+
+  private prepare(input: Float32Array, options: RunOptions | undefined): void {
     if (this.disposed) throw new DisposedError('this SqueezeNet was disposed');
+    if (options === null || (options !== undefined && typeof options !== 'object')) {
+      throw new InputError(`run options must be an object like { height, width }, got ${options === null ? 'null' : typeof options}`);
+    }
     const current = this.buffers.plan.input;
-    const height = options.height ?? current[1];
-    const width = options.width ?? (options.height ?? current[2]);
-    if (height !== current[1] || width !== current[2]) this.buffers = this.planActivations(height, width);
+    const height = options?.height ?? this.height;
+    const width = options?.width ?? (options?.height ?? this.width);
+    for (const [name, v] of [['height', height], ['width', width]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`${name} must be a positive integer, got ${String(v)}`);
+    }
     if (!(input instanceof Float32Array)) throw new InputError('input must be a Float32Array (NCHW, 1x3xHxW)');
     const n = 3 * height * width;
     if (input.length !== n) {
       throw new InputError(`input has ${input.length} values; 1x3x${height}x${width} needs ${n}`);
     }
+    if (height !== current[1] || width !== current[2]) this.replan(height, width);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(input[i]!)) {
         const c = Math.floor(i / (height * width));
@@ -224,6 +263,18 @@ export class SqueezeNet {
       }
     }
     this.arena.view(this.buffers.inputNCHW, n).set(input);
+  }
+
+  // Re-plans for a new size after checking what it would take; on failure the old plan stays.
+  private replan(height: number, width: number): void {
+    checkActivationBytes(plan(this.arch, height, width));
+    const [, h0, w0] = this.buffers.plan.input;
+    try {
+      this.buffers = this.planActivations(height, width);
+    } catch (e) {
+      this.buffers = this.planActivations(h0, w0);
+      throw e;
+    }
   }
 
   // Activations live after the weights; a new input size re-plans only this part.
@@ -241,7 +292,8 @@ export class SqueezeNet {
       if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
       if (op.name.endsWith('.bypass')) bypass = Math.max(bypass, op.outC * op.outH * op.outW);
       const method = this.convs.get(op.name)!.method;
-      if (method === 'im2col') cols = Math.max(cols, op.outH * op.outW * op.inC * op.kernel * op.kernel);
+      if (method === 'padded1x1') cols = Math.max(cols, op.inH * op.inW * op.outC);
+      if (method === 'im2col') cols = Math.max(cols, bandRows(op) * op.outW * op.inC * op.kernel * op.kernel);
       if (method === 'winograd') {
         const tiles = Math.ceil(op.outH / 2) * Math.ceil(op.outW / 2);
         wgInput = Math.max(wgInput, 16 * tiles * op.inC);
@@ -324,11 +376,18 @@ export class SqueezeNet {
     if (method === 'direct') {
       k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, relu ? 1 : 0);
     } else if (method === 'padded1x1') {
+      // one GEMM over the whole map (a GEMM per row would stream the weights once per row),
+      // then its rows into the interior of the relu(bias)-filled output
       const r = relu ? 1 : 0;
+      const cols = this.buffers.cols;
+      k.f32_gemm_4x8(op.inH * op.inW, op.outC, op.inC, x, op.inC, w, cols, op.outC, r);
       k.f32_fill_rows(out, m, op.outC, ldc, bias, r);
+      const f32 = this.arena.f32;
       for (let iy = 0; iy < op.inH; iy++) {
-        const row = out + ((iy + op.pad) * op.outW + op.pad) * ldc * 4;
-        k.f32_gemm_4x8(op.inW, op.outC, op.inC, x + iy * op.inW * op.inC * 4, op.inC, w, row, ldc, r);
+        for (let ix = 0; ix < op.inW; ix++) {
+          const src = (cols >>> 2) + (iy * op.inW + ix) * op.outC;
+          f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + op.outC);
+        }
       }
     } else if (method === 'winograd') {
       const { wgInput: v, wgProducts: prod } = this.buffers;
@@ -342,10 +401,15 @@ export class SqueezeNet {
       }
       k.f32_winograd23_output_nhwc(prod, th, tw, op.outC, bias, out, op.outH, op.outW, ldc, relu ? 1 : 0);
     } else {
+      // band by band, so that the GEMM reads the im2col rows from cache, not from memory
       const depth = op.inC * op.kernel * op.kernel;
       const cols = this.buffers.cols;
-      k.f32_im2col_nhwc(x, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, op.outH, op.outW, cols);
-      k.f32_gemm_4x8(m, op.outC, depth, cols, depth, w, out, ldc, relu ? 1 : 0);
+      const band = bandRows(op);
+      for (let oy = 0; oy < op.outH; oy += band) {
+        const end = Math.min(oy + band, op.outH);
+        k.f32_im2col_nhwc_rows(x, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, oy, end, op.outW, cols);
+        k.f32_gemm_4x8((end - oy) * op.outW, op.outC, depth, cols, depth, w, out + oy * op.outW * ldc * 4, ldc, relu ? 1 : 0);
+      }
     }
     if (trace && name.includes('.')) trace.push(this.capture(name, y, op.outC, op.outH, op.outW, ldc, channelOffset));
   }
@@ -360,6 +424,12 @@ export class SqueezeNet {
     }
     return { name, shape: [1, c, h, w], data };
   }
+}
+
+/** Output rows per im2col band: about 128 KiB of rows, well inside L2. */
+const BAND_BYTES = 128 * 1024;
+function bandRows(op: ConvOp): number {
+  return Math.max(1, Math.min(op.outH, Math.floor(BAND_BYTES / (op.outW * op.inC * op.kernel * op.kernel * 4))));
 }
 
 export type { Row };

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, ImageDecodeError } from '../src/cli/images.js';
@@ -150,6 +151,18 @@ describe('squeezenet classify', () => {
     const r = cli(['classify', '--weights', bad, tench()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/short\.net: Deep Compression \.net layer conv_final \(classifier\.1\) at byte 600000: file ends inside/);
+  });
+
+  it('--weights a directory, or a gzip that unpacks past 64 MiB: one line saying so, exit 1', () => {
+    const dirRun = cli(['classify', '--weights', tmp, tench()]);
+    expect(dirRun.code).toBe(1);
+    expect(dirRun.stderr).toContain(`weights ${tmp} (--weights) is not a regular file but a directory`);
+    const bomb = join(tmp, 'bomb.onnx.gz');
+    writeFileSync(bomb, gzipSync(new Uint8Array(80 * 2 ** 20)));
+    const bombRun = cli(['classify', '--weights', bomb, tench()]);
+    expect(bombRun.code).toBe(1);
+    expect(bombRun.stderr).toMatch(/bomb\.onnx\.gz: cannot gunzip \(.*a SqueezeNet file unpacks to under 64 MiB\)/);
+    expect(bombRun.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

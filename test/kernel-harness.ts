@@ -620,6 +620,17 @@ export class KernelHarness {
     });
   }
 
+  /** f32_im2col_nhwc_rows: only output rows [oy0, oy1); returns their (oy1 - oy0) * ow rows. */
+  im2colRows(x: Map3, kh: number, kw: number, stride: number, pad: number, oy0: number, oy1: number, shift = 0): Float32Array {
+    const ow = convOutSize(x.w, kw, stride, pad);
+    return this.scoped(() => {
+      const input = this.input('x (NHWC)', toNHWC(x), shift);
+      const cols = this.output('cols', (oy1 - oy0) * ow * kh * kw * x.c, shift);
+      this.kernels.f32_im2col_nhwc_rows(input.ptr, x.h, x.w, x.c, kh, kw, stride, pad, oy0, oy1, ow, cols.ptr);
+      return this.read(cols);
+    });
+  }
+
   /** f32_nchw_to_nhwc on an NCHW map; returns NHWC. */
   nchwToNhwc(x: Map3, shift = 0): Float32Array {
     return this.scoped(() => {

@@ -245,6 +245,37 @@ describe.each(BUILDS)('f32_im2col_nhwc (%s build)', (build) => {
     );
   });
 
+  it('property: a band of output rows [oy0, oy1) equals that slice of the plain im2col (how the model lowers conv1)', () => {
+    const arb = fc
+      .record({
+        c: arbChannels(8),
+        h: arbSpatial(),
+        w: arbSpatial(),
+        k: fc.integer({ min: 1, max: 7 }),
+        stride: fc.integer({ min: 1, max: 3 }),
+        pad: fc.integer({ min: 0, max: 2 }),
+        a: fc.nat(),
+        b: fc.nat(),
+        shift: arbShift,
+        seed: arbDataSeed,
+      })
+      .filter((r) => convOutSize(r.h, r.k, r.stride, r.pad) >= 1 && convOutSize(r.w, r.k, r.stride, r.pad) >= 1);
+    assertProperty(
+      fc.property(arb, (r) => {
+        const x = randomMap(r.c, r.h, r.w, r.seed);
+        const oh = convOutSize(r.h, r.k, r.stride, r.pad);
+        const ow = convOutSize(r.w, r.k, r.stride, r.pad);
+        const oy0 = r.a % oh;
+        const oy1 = oy0 + 1 + (r.b % (oh - oy0));
+        const row = ow * r.k * r.k * r.c;
+        const want = referenceIm2col(x, r.k, r.k, r.stride, r.pad, oh, ow).subarray(oy0 * row, oy1 * row);
+        const got = h.im2colRows(x, r.k, r.k, r.stride, r.pad, oy0, oy1, r.shift);
+        assertExact(got, want, `${build} im2col rows ${JSON.stringify(r)} oy ${oy0}..${oy1}`, 'bits');
+      }),
+      200,
+    );
+  });
+
   it('an element it does not write keeps UNWRITTEN and fails the comparison (one output row short)', () => {
     const x = randomMap(3, 5, 5, 3);
     const want = referenceIm2col(x, 3, 3, 1, 1, 5, 5);

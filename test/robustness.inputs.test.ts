@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ARCHS,
+  DisposedError,
   InputError,
   SqueezeNet,
   WeightError,
@@ -71,6 +72,38 @@ describe('model.run: NaN and Infinity are rejected, never propagated', () => {
       { seed: FUZZ_SEED, numRuns: 300 },
     );
     expect(model.run(input, { height: SIZE, width: SIZE })).toEqual(want);
+  });
+
+  it('options that are not an object (null, a number, a string): InputError', () => {
+    for (const o of [null, 3, 'big']) {
+      expect(thrown(InputError, () => model.run(input, o as never)).message).toMatch(/run options must be an object/);
+    }
+  });
+
+  it('an absurd size (20000x20000, with an input of that length): InputError before any memory is grown', () => {
+    const before = model.memoryBytes;
+    const huge = new Float32Array(3 * 20000 * 20000);
+    const e = thrown(InputError, () => model.run(huge, { height: 20000, width: 20000 }));
+    expect(e.message).toMatch(/a 20000x20000 input needs over \d+ MiB of activations; at most 1024 MiB/);
+    expect(model.memoryBytes).toBe(before);
+    expect(model.run(input)).toEqual(want); // the previous plan stays
+  });
+
+  it('finite values that overflow float32 inside the network (all 3e38): InputError, not NaN logits', () => {
+    const e = thrown(InputError, () => model.run(new Float32Array(n).fill(3e38)));
+    expect(e.message).toMatch(/^logit \d+ is (NaN|-?Infinity): the input overflowed float32 inside the network/);
+    expect(model.run(input)).toEqual(want);
+  });
+});
+
+describe('dispose', () => {
+  it('memoryBytes is 0 afterwards and run throws DisposedError, not a TypeError', async () => {
+    const m = await SqueezeNet.load({ arch: 'v1.1', weights: randomWeights(plan(ARCHS['v1.1'], SIZE), 9), inputSize: SIZE });
+    expect(m.memoryBytes).toBeGreaterThan(0);
+    m.dispose();
+    expect(m.memoryBytes).toBe(0);
+    expect(() => m.run(new Float32Array(3 * SIZE * SIZE))).toThrow(DisposedError);
+    expect(() => m.run(new Float32Array(3 * SIZE * SIZE), null as never)).toThrow(DisposedError);
   });
 });
 

@@ -1,7 +1,7 @@
 // What `classify` and `eval` share: finding the weights, loading the model once, reading an
 // image file to its top classes, progress on stderr.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -40,6 +40,9 @@ export function weightsLocation(flag: string | undefined, env: NodeJS.ProcessEnv
   return { path: join(projectRoot(), '..', 'shared', SHARED_MODEL), from: 'the default, ../shared beside the project' };
 }
 
+/** Larger than any SqueezeNet file (float32 v1.0 with bypasses is about 6 MiB; ONNX adds little). */
+const MAX_WEIGHTS_BYTES = 64 * 2 ** 20;
+
 /** A failure the command reports in one line and exits 1 for. */
 export class CliError extends Error {
   override name = 'CliError';
@@ -77,12 +80,24 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
   }
   let bytes: Uint8Array;
   try {
+    const st = statSync(where.path);
+    if (!st.isFile()) throw new CliError(`weights ${where.path} (${where.from}) is not a regular file${st.isDirectory() ? ' but a directory' : ''}; ${WEIGHTS_HINT}`);
+    if (st.size > MAX_WEIGHTS_BYTES) {
+      throw new CliError(`weights ${where.path} is ${st.size.toLocaleString('en-US')} bytes; a SqueezeNet file is under ${MAX_WEIGHTS_BYTES / 2 ** 20} MiB`);
+    }
     bytes = readFileSync(where.path);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError(`cannot read weights ${where.path}: ${(e as Error).message}`);
   }
   try {
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bytes = gunzipSync(bytes, { maxOutputLength: MAX_WEIGHTS_BYTES });
+      } catch (e) {
+        throw new Error(`cannot gunzip (${(e as Error).message}; a SqueezeNet file unpacks to under ${MAX_WEIGHTS_BYTES / 2 ** 20} MiB)`);
+      }
+    }
     const loaded = loadWeights(bytes, choice.arch === undefined ? {} : { arch: choice.arch });
     const model = await SqueezeNet.load({ arch: loaded.arch, weights: loaded.weights });
     const arch = typeof loaded.arch === 'string' ? loaded.arch : loaded.arch.name;
