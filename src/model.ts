@@ -255,14 +255,15 @@ export class SqueezeNet {
       throw new InputError(`input has ${input.length} values; 1x3x${height}x${width} needs ${n}`);
     }
     if (height !== current[1] || width !== current[2]) this.replan(height, width);
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(input[i]!)) {
-        const c = Math.floor(i / (height * width));
-        const r = i % (height * width);
-        throw new InputError(`input value ${input[i]} at [0, ${c}, ${Math.floor(r / width)}, ${r % width}] is not finite`);
-      }
-    }
+    // Copied in first, then checked in WASM: a JS loop here would run in the interpreter on the
+    // first image of a fresh process.
     this.arena.view(this.buffers.inputNCHW, n).set(input);
+    const bad = this.kernels.f32_find_nonfinite(this.buffers.inputNCHW, n);
+    if (bad >= 0) {
+      const c = Math.floor(bad / (height * width));
+      const r = bad % (height * width);
+      throw new InputError(`input value ${input[bad]} at [0, ${c}, ${Math.floor(r / width)}, ${r % width}] is not finite`);
+    }
   }
 
   // Re-plans for a new size after checking what it would take; on failure the old plan stays.

@@ -259,6 +259,23 @@ describe('the released compressed_SqueezeNet.net', () => {
     }
   });
 
+  it('~99 % dense layers store every position (every gap 0, a gap stream of 3 bytes); the 20-33 % dense ones keep coded gaps', () => {
+    const r = compress(weights);
+    for (const l of r.layers) {
+      const density = l.nonzero / l.weights;
+      if (density > 0.98) {
+        expect(l.dense, `${l.op} at ${density}`).toBe(true);
+        expect(l.entries).toBe(l.weights);
+        expect(l.bytes.gaps, l.op).toBe(3);
+      }
+      if (density < 0.4) expect(l.dense, `${l.op} at ${density}`).toBe(false);
+    }
+    // a fixed gap width turns it off: every layer then codes its gaps, at a bit or more per entry
+    const fixed = compress(weights, { gapBits: { '*': 1 } });
+    for (const l of fixed.layers) expect(l.dense).toBe(false);
+    expect(fixed.sizes.codes + fixed.sizes.gaps).toBeGreaterThan(r.sizes.codes + r.sizes.gaps);
+  });
+
   it("at 8 bits (linear k-means, float32, nearest) it is the .net's model bit for bit, in fewer bytes", () => {
     const r = compress(weights, { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false });
     const decoded = decodeSqz(r.bytes);

@@ -79,6 +79,8 @@ export interface CompressedLayer {
   readonly fillers: number;
   readonly bits: number;
   readonly gapBits: number;
+  /** Every position stored, zeros as code 0, every gap 0 (gapBits is then 1). */
+  readonly dense: boolean;
   /** The codebook, `codebook[0] = 0`: a weight decodes to `codebook[code]`. */
   readonly codebook: Float32Array;
   /** The code the encoder gave every position of the tensor (0 = zero), [out][in][kh][kw]. */
@@ -219,6 +221,7 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
 
   // Relative positions: the gap before each kept weight; the gap width that makes the layer smallest.
   let gapBits = l.fixedGap;
+  let dense = false;
   if (gapBits === 0) {
     let best = Infinity;
     for (let g = 1; g <= SQZ_MAX_WIDTH; g++) {
@@ -230,22 +233,42 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
         gapBits = g;
       }
     }
-  }
-  const span = 2 ** gapBits;
-  const { entries, fillers } = gapPlan(l.histogram, positions.length, gapBits);
-  const entryCodes = new Uint16Array(entries);
-  const entryGaps = new Uint16Array(entries);
-  let e = 0;
-  let last = -1;
-  for (const p of positions) {
-    let d = p - last - 1;
-    while (d >= span) {
-      entryGaps[e++] = span - 1;
-      d -= span;
+    // Or every position an entry, the zeros coded as code 0, so that every gap is 0: a Huffman
+    // gap stream of one symbol costs no bits, where coded gaps cost at least a bit per entry.
+    // That wins for layers that are ~99 % dense.
+    codeFreq[0] = l.weights - positions.length;
+    const allZero = Float64Array.of(l.weights);
+    if (streamBytes(codeFreq, l.weights, bits, s.huffman) + streamBytes(allZero, l.weights, 1, s.huffman) < best) {
+      dense = true;
+      gapBits = 1;
     }
-    entryCodes[e] = codes[p]!;
-    entryGaps[e++] = d;
-    last = p;
+  }
+  let entries: number;
+  let fillers: number;
+  let entryCodes: Uint16Array;
+  let entryGaps: Uint16Array;
+  if (dense) {
+    entries = l.weights;
+    fillers = l.weights - positions.length;
+    entryCodes = codes;
+    entryGaps = new Uint16Array(entries);
+  } else {
+    const span = 2 ** gapBits;
+    ({ entries, fillers } = gapPlan(l.histogram, positions.length, gapBits));
+    entryCodes = new Uint16Array(entries);
+    entryGaps = new Uint16Array(entries);
+    let e = 0;
+    let last = -1;
+    for (const p of positions) {
+      let d = p - last - 1;
+      while (d >= span) {
+        entryGaps[e++] = span - 1;
+        d -= span;
+      }
+      entryCodes[e] = codes[p]!;
+      entryGaps[e++] = d;
+      last = p;
+    }
   }
 
   // Biases: float16 only where every value stays finite.
@@ -277,6 +300,7 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
       fillers,
       bits,
       gapBits,
+      dense,
       codebook,
       codes,
       relativeError: l.energy > 0 ? sse / l.energy : 0,
