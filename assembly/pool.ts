@@ -23,16 +23,21 @@ export function f32_maxpool_nhwc(
       x0 = max(x0, 0);
       const first = input + <usize>y0 * rowStride + <usize>x0 * pixelBytes;
       let c = 0;
+      // pmax is one instruction where f32x4.max's NaN rules take several on x86; NaN is tracked
+      // on the side and put back, so a NaN still wins its window as in torch.max_pool2d.
       for (; c < c4; c += 4) {
         const cb = (<usize>c) << 2;
         let vmax = v128.load(first + cb);
+        let vnan = f32x4.ne(vmax, vmax);
         for (let y = y0; y < y1; y++) {
           const row = input + <usize>y * rowStride + cb;
           for (let x = x0; x < x1; x++) {
-            vmax = f32x4.max(vmax, v128.load(row + <usize>x * pixelBytes));
+            const v = v128.load(row + <usize>x * pixelBytes);
+            vmax = f32x4.pmax(vmax, v);
+            vnan = v128.or(vnan, f32x4.ne(v, v));
           }
         }
-        v128.store(dst + cb, vmax);
+        v128.store(dst + cb, v128.bitselect(f32x4.splat(NaN), vmax, vnan));
       }
       for (; c < channels; c++) {
         const cb = (<usize>c) << 2;

@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from './seeded-random.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const lib = await import(join(ROOT, 'dist/src/index.js')).catch((e) => {
@@ -85,18 +86,8 @@ settings.push({ table: 'ours', label: 'the default with float32 codebooks and bi
 
 // Calibration: uniform random noise of 0.5 % and 1 % of each layer's RMS on its non-zero weights,
 // three seeded draws each: how far the agreement count moves for reasons that are not the codebooks.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 async function noiseAgreement(level, seed) {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const noisy = new Map();
   for (const [name, t] of weights) {
     if (!name.endsWith('.weight')) {

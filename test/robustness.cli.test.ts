@@ -3,13 +3,15 @@
 // files are scripts/robustness-table.mjs's (the table in docs/ROBUSTNESS.md lists what each says);
 // here the properties every one of them must have. Also: the awkward-but-valid image variants of
 // test/data/robustness (scripts/make-robustness-images.py) decode as PIL decodes them.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script, without types
 import { cli, imageCases, writeImageCases } from '../scripts/robustness-table.mjs';
-import { checkImageFile, decodeImage, ImageDecodeError } from '../src/cli/images.js';
+import { checkImageFile, ImageDecodeError } from '../src/cli/images.js';
+import { assertBuilt } from './built.js';
+import { diffAgainstPil } from './pil-compare.js';
 import { IMAGES, ROOT, shared } from './shared.js';
 
 type Case = [name: string, what: string, bytes: unknown];
@@ -64,21 +66,9 @@ const SAYS: Record<string, RegExp> = {
   'fifo.jpg': /^not a regular file \(a FIFO\)$/,
 };
 
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return t;
-}
-
 let tmp: string;
 beforeAll(() => {
-  const main = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(main) || statSync(main).mtimeMs < newestSource(join(ROOT, 'src'))) {
-    throw new Error(`${main} is missing or older than src/: rebuild with \`npm run build:ts\` (npm test does)`);
-  }
+  assertBuilt(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
   tmp = mkdtempSync(join(tmpdir(), 'squeezenet-robust-cli-'));
 });
 afterAll(() => {
@@ -178,22 +168,10 @@ describe('awkward but valid images (test/data/robustness) decode as PIL decodes 
   for (const [name, m] of Object.entries(meta)) {
     const [maxTol, meanTol] = tolerance(name);
     it(`${name} (${m.mode}, ${m.size.join('x')}): max |diff| <= ${maxTol}, mean <= ${meanTol}`, () => {
-      const img = decodeImage(readFileSync(join(dir, name)));
-      const want = readFileSync(join(dir, `${name}.rgb`));
-      expect([img.width, img.height]).toEqual(m.size);
-      const c = img.channels!;
-      let max = 0;
-      let sum = 0;
-      for (let p = 0; p < img.width * img.height; p++) {
-        for (let k = 0; k < 3; k++) {
-          const d = Math.abs(img.data[p * c + k]! - want[p * 3 + k]!);
-          max = Math.max(max, d);
-          sum += d;
-        }
-      }
-      console.log(`${name}: max |diff| ${max}, mean ${(sum / want.length).toFixed(3)}`);
+      const { max, mean } = diffAgainstPil(dir, name, m.size);
+      console.log(`${name}: max |diff| ${max}, mean ${mean.toFixed(3)}`);
       expect(max).toBeLessThanOrEqual(maxTol);
-      expect(sum / want.length).toBeLessThanOrEqual(meanTol);
+      expect(mean).toBeLessThanOrEqual(meanTol);
     });
   }
 });

@@ -1,26 +1,15 @@
 // docs/ROBUSTNESS.md's table is what the cases do now: scripts/robustness-table.mjs --check runs
 // every case against the built library and CLI and compares with the committed table.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { assertBuilt } from './built.js';
 import { MODEL, ROOT, shared } from './shared.js';
-
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return t;
-}
 
 describe('docs/ROBUSTNESS.md', () => {
   it('its table is what scripts/robustness-table.mjs produces from running every case', () => {
-    const index = join(ROOT, 'dist', 'src', 'index.js');
-    if (!existsSync(index) || statSync(index).mtimeMs < newestSource(join(ROOT, 'src'))) {
-      throw new Error(`${index} is missing or older than src/: rebuild with \`npm run build\` (npm test does)`);
-    }
+    assertBuilt(join(ROOT, 'dist', 'src', 'index.js'));
     shared(MODEL); // fails, saying where it looked, without the shared data
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'robustness-table.mjs'), '--check'], { encoding: 'utf8', timeout: 300_000 });
     expect(r.error, 'the script did not finish').toBeUndefined();
