@@ -2,7 +2,7 @@
 // balanced rounding and pruning on their own; then whole networks compressed and decoded, where
 // every decoded weight must be exactly codebook[code] of the code the encoder gave it; the
 // released Deep Compression file under 480,000 bytes, and at 8 bits reproduced bit for bit.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -293,6 +293,32 @@ describe('the released compressed_SqueezeNet.net', () => {
     const r = compress(weights, { kmeans: 'linear', bits: 6, rounding: 'nearest', codebookF16: false, biasF16: false });
     expect(Math.max(...r.layers.map((l) => l.codebook.length - 1))).toBeLessThanOrEqual(63);
     expectExactRoundTrip(r, weights, false);
+  });
+
+  it('issue 7 target, --kmeans optimal --bits 7: at most 480,000 bytes, top-1 = the .net model on >= 95 of the 100 shared images, accuracy within 2', async () => {
+    const r = compress(weights, { kmeans: 'optimal', bits: 7 });
+    expect(r.sizes.total).toBeLessThanOrEqual(480_000);
+    const dir = shared(IMAGES);
+    const files = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+    expect(files).toHaveLength(100);
+    const [a, b] = await Promise.all([loadDeepCompression(net), loadSqz(r.bytes)]);
+    const best = (l: Float32Array): number => topK(l, 1)[0]!.index;
+    let agree = 0;
+    let correctA = 0;
+    let correctB = 0;
+    for (const f of files) {
+      const x = preprocess(decodeImage(readFileSync(join(dir, f))), 'caffe');
+      const [ta, tb] = [best(a.run(x)), best(b.run(x))];
+      const label = Number(f.split('_')[0]);
+      agree += ta === tb ? 1 : 0;
+      correctA += ta === label ? 1 : 0;
+      correctB += tb === label ? 1 : 0;
+    }
+    a.dispose();
+    b.dispose();
+    console.log(`optimal 7-bit: ${r.sizes.total.toLocaleString('en-US')} bytes, top-1 agreement ${agree}/100, top-1 ${correctB} (the .net ${correctA})`);
+    expect(agree).toBeGreaterThanOrEqual(95);
+    expect(Math.abs(correctB - correctA)).toBeLessThanOrEqual(2);
   });
 
   it('loads like any weights and gives the .net model’s top class on the tench photo', async () => {
