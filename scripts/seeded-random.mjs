@@ -1,4 +1,4 @@
-// mulberry32, as test/helpers.ts has it: the scripts' seeded draws are the same on every run.
+// mulberry32: small, fast, and the same on every run for a seed (the tests and the scripts share it).
 export function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {

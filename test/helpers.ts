@@ -2,17 +2,11 @@
 import type { Plan } from '../src/index.js';
 import { expectedWeights } from '../src/index.js';
 
+// @ts-expect-error: a plain .mjs module, shared with scripts/, without types
+import { seededRandom as mulberry32 } from '../scripts/seeded-random.mjs';
+
 /** mulberry32: small, fast, and the same on every run for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32 as (seed: number) => () => number;
 
 /** He-scaled uniform weights and small biases, so activations keep an O(1) scale. */
 export function randomWeights(p: Plan, seed: number): Map<string, Float32Array> {
