@@ -2,6 +2,7 @@
 // src/arena.ts alone lays out and grows. Nothing here allocates.
 
 export { f32_gemm_4x8 } from "./gemm";
+export { f32_spmm_1x1 } from "./sparse";
 export { f32_im2col_nhwc, f32_im2col_nhwc_rows } from "./im2col";
 export { f32_maxpool_nhwc, f32_global_avgpool_nhwc } from "./pool";
 export { f32_nchw_to_nhwc } from "./layout";

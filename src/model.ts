@@ -22,6 +22,11 @@ export interface LoadOptions {
   /** Run 3x3 / stride 1 convolutions as Winograd F(2x2, 3x3) (default true; false: im2col + GEMM). */
   readonly winograd?: boolean;
   /**
+   * Run 1x1 convolutions whose weights are at most {@link SPARSE_DENSITY} non-zero (pruned, as
+   * Deep Compression's conv10) as a sparse product that skips the zeros (default true).
+   */
+  readonly sparse?: boolean;
+  /**
    * Run the network once on a small blank input at load (default true), so that the engine's
    * optimising compiler has taken over the kernels before the first real image: a few ms at load
    * against tens of ms on the first `run`.
@@ -60,12 +65,17 @@ interface ConvWeights {
    * interior one GEMM over the whole map, copied in row by row.
    * `im2col`: im2col + GEMM, a band of output rows at a time (about 128 KiB of im2col rows).
    */
-  readonly method: 'direct' | 'padded1x1' | 'im2col' | 'winograd';
+  readonly method: 'direct' | 'padded1x1' | 'im2col' | 'winograd' | 'sparse';
   /** GEMM-packed weights with bias; for Winograd the 16 transformed matrices. */
   readonly w: number;
-  /** Winograd: the plain bias, added in the output transform. */
+  /** Winograd and sparse: the plain bias. */
   readonly bias: number;
+  /** `sparse`: the kept weights in CSR by output channel (i32 row offsets, i32 input channels, f32 values). */
+  readonly csr?: { readonly rows: number; readonly index: number; readonly values: number };
 }
+
+/** The largest share of non-zero weights at which a 1x1 convolution runs sparse. */
+export const SPARSE_DENSITY = 0.3;
 
 interface Buffers {
   readonly plan: Plan;
@@ -77,6 +87,8 @@ interface Buffers {
   readonly b: number;
   readonly squeeze: number;
   readonly cols: number;
+  /** Sparse 1x1: the input map channel-major. */
+  readonly transposed: number;
   /** Winograd: transformed input tiles, and the 16 GEMM products. */
   readonly wgInput: number;
   readonly wgProducts: number;
@@ -133,7 +145,11 @@ export class SqueezeNet {
       const weight = weights.get(`${op.param}.weight`)!;
       const bias = weights.get(`${op.param}.bias`)!;
       const winograd = options.winograd !== false && winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad);
-      const size = (winograd ? 16 : 1) * packedGemmSize(op.outC, op.inC, winograd ? 1 : op.kernel);
+      const pointwise = op.kernel === 1 && op.stride === 1;
+      let nonzero = 0;
+      if (pointwise && options.sparse !== false) for (let i = 0; i < weight.length; i++) if (weight[i] !== 0) nonzero++;
+      const sparse = pointwise && options.sparse !== false && nonzero <= SPARSE_DENSITY * weight.length;
+      const size = sparse ? 0 : (winograd ? 16 : 1) * packedGemmSize(op.outC, op.inC, winograd ? 1 : op.kernel);
       const w = arena.alloc(size);
       const b = arena.alloc(op.outC);
       // Raw tensors go to scratch past the packed weights; packing and the finiteness check run in WASM.
@@ -145,13 +161,17 @@ export class SqueezeNet {
         const bad = kernels.f32_find_nonfinite(at, n);
         if (bad >= 0) throw new WeightError(`value ${arena.view(at, n)[bad]} at index ${bad} is not finite`, name);
       }
+      if (sparse) {
+        arena.release(scratch);
+        convs.set(op.name, { method: 'sparse', w, bias: b, csr: packCsr(arena, weight, op.outC, op.inC, nonzero) });
+        continue;
+      }
       if (winograd) {
         kernels.f32_pack_winograd23(raw, op.outC, op.inC, arena.alloc(16 * op.outC * op.inC), w);
       } else {
         kernels.f32_pack_gemm(raw, b, op.outC, op.inC, op.kernel, w);
       }
       arena.release(scratch);
-      const pointwise = op.kernel === 1 && op.stride === 1;
       const method = winograd ? 'winograd' : pointwise ? (op.pad === 0 ? 'direct' : 'padded1x1') : 'im2col';
       convs.set(op.name, { method, w, bias: b });
     }
@@ -285,6 +305,7 @@ export class SqueezeNet {
     let act = 0;
     let squeeze = 0;
     let cols = 0;
+    let transposed = 0;
     let bypass = 0;
     let wgInput = 0;
     let wgProducts = 0;
@@ -293,7 +314,8 @@ export class SqueezeNet {
       if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
       if (op.name.endsWith('.bypass')) bypass = Math.max(bypass, op.outC * op.outH * op.outW);
       const method = this.convs.get(op.name)!.method;
-      if (method === 'padded1x1') cols = Math.max(cols, op.inH * op.inW * op.outC);
+      if (method === 'padded1x1' || (method === 'sparse' && op.pad > 0)) cols = Math.max(cols, op.inH * op.inW * op.outC);
+      if (method === 'sparse') transposed = Math.max(transposed, op.inC * op.inH * op.inW);
       if (method === 'im2col') cols = Math.max(cols, bandRows(op) * op.outW * op.inC * op.kernel * op.kernel);
       if (method === 'winograd') {
         const tiles = Math.ceil(op.outH / 2) * Math.ceil(op.outW / 2);
@@ -311,6 +333,7 @@ export class SqueezeNet {
       b: this.arena.alloc(act),
       squeeze: this.arena.alloc(squeeze),
       cols: this.arena.alloc(cols),
+      transposed: this.arena.alloc(transposed),
       wgInput: this.arena.alloc(wgInput),
       wgProducts: this.arena.alloc(wgProducts),
       bypass: this.arena.alloc(bypass),
@@ -369,7 +392,7 @@ export class SqueezeNet {
   }
 
   private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[], relu = true): void {
-    const { w, method, bias } = this.convs.get(name)!;
+    const { w, method, bias, csr } = this.convs.get(name)!;
     const op = this.buffers.ops.get(name)!;
     const k = this.kernels;
     const m = op.outH * op.outW;
@@ -382,13 +405,19 @@ export class SqueezeNet {
       const r = relu ? 1 : 0;
       const cols = this.buffers.cols;
       k.f32_gemm_4x8(op.inH * op.inW, op.outC, op.inC, x, op.inC, w, cols, op.outC, r);
-      k.f32_fill_rows(out, m, op.outC, ldc, bias, r);
-      const f32 = this.arena.f32;
-      for (let iy = 0; iy < op.inH; iy++) {
-        for (let ix = 0; ix < op.inW; ix++) {
-          const src = (cols >>> 2) + (iy * op.inW + ix) * op.outC;
-          f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + op.outC);
-        }
+      this.pad1x1(op, cols, out, ldc, bias, r);
+    } else if (method === 'sparse') {
+      // the map channel-major, then only the kept weights
+      const r = relu ? 1 : 0;
+      const pixels = op.inH * op.inW;
+      const { transposed, cols } = this.buffers;
+      k.f32_nchw_to_nhwc(x, pixels, op.inC, transposed);
+      const { rows, index, values } = csr!;
+      if (op.pad === 0) {
+        k.f32_spmm_1x1(pixels, op.outC, transposed, rows, index, values, bias, out, ldc, r);
+      } else {
+        k.f32_spmm_1x1(pixels, op.outC, transposed, rows, index, values, bias, cols, op.outC, r);
+        this.pad1x1(op, cols, out, ldc, bias, r);
       }
     } else if (method === 'winograd') {
       const { wgInput: v, wgProducts: prod } = this.buffers;
@@ -415,6 +444,18 @@ export class SqueezeNet {
     if (trace && name.includes('.')) trace.push(this.capture(name, y, op.outC, op.outH, op.outW, ldc, channelOffset));
   }
 
+  // A padded 1x1's output: relu(bias) everywhere, then the unpadded result (rows of outC) inside.
+  private pad1x1(op: ConvOp, result: number, out: number, ldc: number, bias: number, relu: number): void {
+    this.kernels.f32_fill_rows(out, op.outH * op.outW, op.outC, ldc, bias, relu);
+    const f32 = this.arena.f32;
+    for (let iy = 0; iy < op.inH; iy++) {
+      for (let ix = 0; ix < op.inW; ix++) {
+        const src = (result >>> 2) + (iy * op.inW + ix) * op.outC;
+        f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + op.outC);
+      }
+    }
+  }
+
   // NHWC (with row stride ldc, starting at channel `first`) to a fresh NCHW array.
   private capture(name: string, at: number, c: number, h: number, w: number, ldc: number, first: number): LayerOutput {
     const src = this.arena.f32;
@@ -425,6 +466,30 @@ export class SqueezeNet {
     }
     return { name, shape: [1, c, h, w], data };
   }
+}
+
+/** CSR of a [outC][inC] weight matrix in the arena: i32 row offsets, i32 input channels, f32 values. */
+function packCsr(arena: Arena, weight: Float32Array, outC: number, inC: number, nonzero: number): { rows: number; index: number; values: number } {
+  const rows = arena.alloc(outC + 1);
+  const index = arena.alloc(Math.max(1, nonzero));
+  const values = arena.alloc(Math.max(1, nonzero));
+  const buffer = arena.f32.buffer;
+  const r = new Int32Array(buffer, rows, outC + 1);
+  const ix = new Int32Array(buffer, index, nonzero);
+  const v = new Float32Array(buffer, values, nonzero);
+  let q = 0;
+  for (let o = 0; o < outC; o++) {
+    r[o] = q;
+    for (let i = 0; i < inC; i++) {
+      const w = weight[o * inC + i]!;
+      if (w !== 0) {
+        ix[q] = i;
+        v[q++] = w;
+      }
+    }
+  }
+  r[outC] = q;
+  return { rows, index, values };
 }
 
 /** Output rows per im2col band: about 128 KiB of rows, well inside L2. */

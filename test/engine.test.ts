@@ -48,6 +48,30 @@ describe('engine vs reference', () => {
     });
   }
 
+  for (const [arch, h, w] of [
+    ['v1.1', 33, 47],
+    ['v1.0-caffe', 39, 45],
+  ] as const) {
+    it(`${arch} at ${h}x${w}, 1x1 layers pruned to 20 %: the sparse path runs them, as the reference and bit for bit as the dense path`, async () => {
+      const weights = randomWeights(plan(ARCHS[arch], h, w), 77);
+      const rand = seededRandom(78);
+      const pruned = ['classifier.1.weight', 'features.12.squeeze.weight', 'features.12.expand1x1.weight'];
+      for (const name of pruned) weights.set(name, weights.get(name)!.map((v) => (rand() < 0.2 ? v : 0)));
+      const data = Float32Array.from({ length: 3 * h * w }, () => rand() * 2 - 1);
+      const sparse = await SqueezeNet.load({ arch, weights, inputSize: [h, w] });
+      const dense = await SqueezeNet.load({ arch, weights, inputSize: [h, w], sparse: false });
+      const methods = (m: SqueezeNet): string[] =>
+        [...(m as unknown as { convs: Map<string, { method: string }> }).convs].filter(([, c]) => c.method === 'sparse').map(([n]) => n);
+      expect(methods(sparse)).toEqual(['fire9.squeeze', 'fire9.expand1x1', 'conv10']);
+      expect(methods(dense)).toEqual([]);
+      const got = sparse.run(data);
+      expect(Array.from(got)).toEqual(Array.from(dense.run(data)));
+      const want = referenceForward(arch, weights, { c: 3, h, w, data });
+      expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5 * Math.max(...want.map(Math.abs)));
+      expect(sparse.memoryBytes).toBeLessThanOrEqual(dense.memoryBytes);
+    });
+  }
+
   it('re-plans for another input size and gives the same answer as a model planned for it', async () => {
     const weights = randomWeights(plan(ARCHS['v1.1'], 35), 7);
     const rand = seededRandom(8);

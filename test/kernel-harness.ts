@@ -515,6 +515,40 @@ export class KernelHarness {
   }
 
   /**
+   * f32_spmm_1x1 as the model drives it: `a` (m pixels x k channels, NHWC) transposed to k x m,
+   * the [n][k] matrix `w` packed to CSR (its zeros skipped), into a channel slice of C.
+   */
+  spmm(g: GemmCase): Float32Array {
+    const { m, n, k, ldc, cOffset, relu, shift = 0 } = g;
+    return this.scoped(() => {
+      const xT = new Float32Array(k * m);
+      for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) xT[c * m + i] = g.a[i * g.lda + c]!;
+      const rows = new Int32Array(n + 1);
+      const index: number[] = [];
+      const values: number[] = [];
+      for (let j = 0; j < n; j++) {
+        rows[j] = index.length;
+        for (let c = 0; c < k; c++) {
+          if (g.w[j * k + c] !== 0) {
+            index.push(c);
+            values.push(g.w[j * k + c]!);
+          }
+        }
+      }
+      rows[n] = index.length;
+      const asF32 = (i: Int32Array): Float32Array => new Float32Array(i.buffer, i.byteOffset, i.length);
+      const x = this.input('xT', xT, shift);
+      const r = this.input('rows', asF32(rows), shift);
+      const ix = this.input('index', asF32(Int32Array.from(index)), shift, Math.max(1, index.length));
+      const v = this.input('values', Float32Array.from(values), shift, Math.max(1, values.length));
+      const b = this.input('bias', g.bias, shift);
+      const c = this.sliceOutput('C', m, n, ldc, cOffset, shift);
+      this.kernels.f32_spmm_1x1(m, n, x.ptr, r.ptr, ix.ptr, v.ptr, b.ptr, c.ptr, ldc, relu ? 1 : 0);
+      return c.read('f32_spmm_1x1');
+    });
+  }
+
+  /**
    * Rows of n floats at stride ldc starting at channel `first`, as a kernel writing one channel
    * slice sees them: UNWRITTEN inside the slice, SENTINEL outside it and around. `ptr` is the
    * slice's first float; `read` returns the rows x n slice and throws if anything outside changed.
