@@ -99,17 +99,6 @@ interface Buffers {
 
 const floats = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
 
-function checkActivationBytes(p: Plan): void {
-  const bytes = 4 * p.rows.reduce((s, r) => s + floats(r.output), floats(p.input));
-  if (bytes > MAX_ACTIVATION_BYTES) {
-    const [, h, w] = p.input;
-    throw new InputError(
-      `a ${h}x${w} input needs over ${Math.round(bytes / 2 ** 20)} MiB of activations; ` +
-        `at most ${MAX_ACTIVATION_BYTES / 2 ** 20} MiB is planned (resize the image first)`,
-    );
-  }
-}
-
 export class SqueezeNet {
   private buffers: Buffers;
   private disposed = false;
@@ -136,7 +125,6 @@ export class SqueezeNet {
       ? (options.inputSize as [number, number])
       : [(options.inputSize as number | undefined) ?? arch.input, (options.inputSize as number | undefined) ?? arch.input];
     const p = plan(arch, height, width);
-    checkActivationBytes(p);
     const weights = checkWeights(p, options.weights);
     const kernels = await instantiate(options.wasm, { debug: options.debug === true });
     const arena = new Arena(kernels);
@@ -286,9 +274,8 @@ export class SqueezeNet {
     }
   }
 
-  // Re-plans for a new size after checking what it would take; on failure the old plan stays.
+  // Re-plans for a new size; on failure (too large, or the memory cannot grow) the old plan stays.
   private replan(height: number, width: number): void {
-    checkActivationBytes(plan(this.arch, height, width));
     const [, h0, w0] = this.buffers.plan.input;
     try {
       this.buffers = this.planActivations(height, width);
@@ -298,10 +285,10 @@ export class SqueezeNet {
     }
   }
 
-  // Activations live after the weights; a new input size re-plans only this part.
+  // Activations live after the weights; a new input size re-plans only this part. The sizes are
+  // added up and checked against MAX_ACTIVATION_BYTES before anything is released or grown.
   private planActivations(height: number, width: number): Buffers {
     const p = plan(this.arch, height, width);
-    this.arena.release(this.weightsEnd);
     let act = 0;
     let squeeze = 0;
     let cols = 0;
@@ -324,6 +311,15 @@ export class SqueezeNet {
       }
     }
     const n = floats(p.input);
+    const logits = p.rows.at(-1)!.output[0];
+    const bytes = 4 * (2 * n + 2 * act + squeeze + cols + transposed + wgInput + wgProducts + bypass + logits);
+    if (bytes > MAX_ACTIVATION_BYTES) {
+      throw new InputError(
+        `a ${height}x${width} input needs over ${Math.floor(bytes / 2 ** 20)} MiB of activations; ` +
+          `at most ${MAX_ACTIVATION_BYTES / 2 ** 20} MiB is planned (resize the image first)`,
+      );
+    }
+    this.arena.release(this.weightsEnd);
     return {
       plan: p,
       ops: new Map(p.convs.map((op) => [op.name, op])),
@@ -337,7 +333,7 @@ export class SqueezeNet {
       wgInput: this.arena.alloc(wgInput),
       wgProducts: this.arena.alloc(wgProducts),
       bypass: this.arena.alloc(bypass),
-      logits: this.arena.alloc(p.rows.at(-1)!.output[0]),
+      logits: this.arena.alloc(logits),
     };
   }
 
@@ -448,10 +444,12 @@ export class SqueezeNet {
   private pad1x1(op: ConvOp, result: number, out: number, ldc: number, bias: number, relu: number): void {
     this.kernels.f32_fill_rows(out, op.outH * op.outW, op.outC, ldc, bias, relu);
     const f32 = this.arena.f32;
+    // a whole interior row at once when the output holds only this layer's channels (ldc = outC)
+    const run = ldc === op.outC ? op.inW : 1;
     for (let iy = 0; iy < op.inH; iy++) {
-      for (let ix = 0; ix < op.inW; ix++) {
+      for (let ix = 0; ix < op.inW; ix += run) {
         const src = (result >>> 2) + (iy * op.inW + ix) * op.outC;
-        f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + op.outC);
+        f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + run * op.outC);
       }
     }
   }
