@@ -1,13 +1,26 @@
-// Reads the PyTorch fixtures written by fixtures/export.py (format: fixtures/README.md).
+// Reads the PyTorch fixtures written by fixtures/export.py (format: fixtures/README.md). The
+// benchmark reads them with it too, from dist/test/, so fixtures/ is found from the package root.
 import { gunzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { halfTable } from '../src/formats/safetensors.js';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+/** The repository root: the nearest directory above this file whose package.json is ours. */
+export const ROOT = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'squeezenet-wasm') return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no squeezenet-wasm package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+})();
+export const FIXTURES = join(ROOT, 'fixtures');
 const MAGIC = 'SQZF';
 const VERSION = 1;
-const REGENERATE = 'regenerate them with `/usr/bin/python3 fixtures/export.py` (see fixtures/README.md)';
+export const REGENERATE = 'regenerate them with `/usr/bin/python3 fixtures/export.py` (see fixtures/README.md)';
 
 export interface DenseTensor {
   readonly name: string;
@@ -53,15 +66,6 @@ export function readManifest(): Manifest {
   return m;
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 export function readFixture(file: string): Map<string, FixtureTensor> {
   const path = join(FIXTURES, file);
   if (!existsSync(path)) throw new Error(`fixture ${file} is missing: ${REGENERATE}`);
@@ -73,9 +77,10 @@ export function readFixture(file: string): Map<string, FixtureTensor> {
   if (version !== VERSION) throw new Error(`${file}: version ${version}, this reader wants ${VERSION}: ${REGENERATE}`);
   const count = view.getUint32(8, true);
   let o = 12;
+  // Copied into a fresh (aligned) buffer: a payload can start at any byte. (Little-endian hosts.)
   const f32 = (n: number): Float32Array => {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = view.getFloat32(o + 4 * i, true);
+    new Uint8Array(out.buffer).set(bytes.subarray(o, o + 4 * n));
     o += 4 * n;
     return out;
   };
@@ -98,7 +103,8 @@ export function readFixture(file: string): Map<string, FixtureTensor> {
       if (dtype === 0) data = f32(size);
       else if (dtype === 1) {
         data = new Float32Array(size);
-        for (let i = 0; i < size; i++) data[i] = halfToFloat(view.getUint16(o + 2 * i, true));
+        const table = halfTable();
+        for (let i = 0; i < size; i++) data[i] = table[view.getUint16(o + 2 * i, true)]!;
         o += 2 * size;
       } else throw new Error(`${file}: ${name} has unknown dtype ${dtype}`);
       out.set(name, { name, shape, storage: 'dense', data });

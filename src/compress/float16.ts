@@ -1,4 +1,5 @@
-// IEEE 754 half precision, for biases stored in 16 bits: round to nearest, ties to even.
+// IEEE 754 half precision: rounding to it (ties to even) for .sqz codebooks and biases, and reading
+// it back (the .sqz, safetensors and ONNX readers).
 
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
@@ -41,3 +42,14 @@ export function fromFloat16Bits(h: number): number {
 
 /** `value` rounded to float16 and back. */
 export const roundFloat16 = (value: number): number => fromFloat16Bits(toFloat16Bits(value));
+
+let HALF_TABLE: Float32Array | undefined;
+
+/** Every binary16 bit pattern widened to float32, built once (256 KB). */
+export function halfTable(): Float32Array {
+  if (HALF_TABLE === undefined) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = fromFloat16Bits(h);
+  }
+  return HALF_TABLE;
+}

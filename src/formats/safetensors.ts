@@ -14,6 +14,7 @@
 // tensor names and shapes.
 
 import { ARCHS, type ArchName } from '../arch.js';
+import { halfTable } from '../compress/float16.js';
 import { FormatError, InputError, WeightError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';
@@ -74,26 +75,8 @@ function asBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
 }
 export { asBytes as toBytes };
 
-let HALF_TABLE: Float32Array | undefined;
-
-/** IEEE binary16 bits to the number they hold: subnormals, +-0, +-Infinity and NaN included. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + frac) * 2 ** (exp - 25);
-}
-
-/** Every binary16 bit pattern widened to float32, built once (256 KB). */
-export function halfTable(): Float32Array {
-  if (HALF_TABLE === undefined) {
-    HALF_TABLE = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToFloat(h);
-  }
-  return HALF_TABLE;
-}
+// One float16 decoder for the project (src/compress/float16.ts); these names are the public ones.
+export { fromFloat16Bits as halfToFloat, halfTable } from '../compress/float16.js';
 
 const UTF8 = new TextEncoder();
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
