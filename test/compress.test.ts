@@ -393,4 +393,12 @@ describe('squeezenet compress', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/FormatError/);
   });
+
+  it('an input that is not a regular file (a directory, /dev/zero) exits 1 at once, as classify --weights does', async () => {
+    for (const input of [dir, '/dev/zero']) {
+      const r = await run([input, join(dir, 'x.sqz')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`squeezenet compress: ${input} is not a regular file`);
+    }
+  });
 });

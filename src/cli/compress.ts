@@ -1,12 +1,13 @@
 // `squeezenet compress`: Deep Compression (prune, share weights, sparse gaps, Huffman) of any
 // weights the project reads, into the .sqz container; prints the size of every part.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { ARCHS, ARCH_NAMES, type ArchName } from '../arch.js';
 import { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer } from '../compress/encoder.js';
 import { SQZ_MAX_WIDTH } from '../formats/sqz.js';
 import { parseArgs, UsageError } from './args.js';
 import { loadWeights } from '../formats/detect.js';
+import { CliError, readWeightsFile } from './load.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT
 
@@ -207,12 +208,13 @@ export async function compressCommand(argv: string[]): Promise<number> {
   let result: CompressResult;
   let inputBytes: number;
   try {
-    const bytes = readFileSync(input);
+    const bytes = readWeightsFile(input, input);
     inputBytes = bytes.length;
     const read = loadWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
     result = compress(read.weights, { ...options, arch: read.arch });
   } catch (e) {
-    process.stderr.write(`squeezenet compress: ${input}: ${(e as Error).name}: ${(e as Error).message}\n`);
+    const what = e instanceof CliError ? e.message : `${input}: ${(e as Error).name}: ${(e as Error).message}`;
+    process.stderr.write(`squeezenet compress: ${what}\n`);
     return 1;
   }
   try {

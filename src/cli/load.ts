@@ -71,6 +71,31 @@ export interface ModelChoice {
 }
 
 /**
+ * Reads a weight file for the command line: a regular file (a FIFO or a device would hang or
+ * never end) under 64 MiB, gunzipped with the same bound when it is gzip. `name` is how messages
+ * call it; `hint` ends the message when it is not a regular file.
+ */
+export function readWeightsFile(path: string, name: string, hint = ''): Uint8Array {
+  const limit = `a SqueezeNet file is under ${MAX_WEIGHTS_BYTES / 2 ** 20} MiB`;
+  let bytes: Uint8Array;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new CliError(`${name} is not a regular file${st.isDirectory() ? ' but a directory' : ''}${hint}`);
+    if (st.size > MAX_WEIGHTS_BYTES) throw new CliError(`${name} is ${st.size.toLocaleString('en-US')} bytes; ${limit}`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${name}: ${(e as Error).message}`);
+  }
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_WEIGHTS_BYTES });
+  } catch (e) {
+    throw new CliError(`${path}: cannot gunzip (${(e as Error).message}; ${limit.replace('is under', 'unpacks to under')})`);
+  }
+}
+
+/**
  * Reads the weights (Deep Compression .net, .sqz, safetensors or ONNX, told apart by their bytes;
  * a gzip-compressed file is unpacked first), infers the network and loads it, once per process.
  */
@@ -78,26 +103,8 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
   if (!existsSync(where.path)) {
     throw new CliError(`weights not found at ${where.path} (${where.from}); ${WEIGHTS_HINT}`);
   }
-  let bytes: Uint8Array;
+  const bytes = readWeightsFile(where.path, `weights ${where.path} (${where.from})`, `; ${WEIGHTS_HINT}`);
   try {
-    const st = statSync(where.path);
-    if (!st.isFile()) throw new CliError(`weights ${where.path} (${where.from}) is not a regular file${st.isDirectory() ? ' but a directory' : ''}; ${WEIGHTS_HINT}`);
-    if (st.size > MAX_WEIGHTS_BYTES) {
-      throw new CliError(`weights ${where.path} is ${st.size.toLocaleString('en-US')} bytes; a SqueezeNet file is under ${MAX_WEIGHTS_BYTES / 2 ** 20} MiB`);
-    }
-    bytes = readFileSync(where.path);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read weights ${where.path}: ${(e as Error).message}`);
-  }
-  try {
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      try {
-        bytes = gunzipSync(bytes, { maxOutputLength: MAX_WEIGHTS_BYTES });
-      } catch (e) {
-        throw new Error(`cannot gunzip (${(e as Error).message}; a SqueezeNet file unpacks to under ${MAX_WEIGHTS_BYTES / 2 ** 20} MiB)`);
-      }
-    }
     const loaded = loadWeights(bytes, choice.arch === undefined ? {} : { arch: choice.arch });
     const model = await SqueezeNet.load({ arch: loaded.arch, weights: loaded.weights });
     const arch = typeof loaded.arch === 'string' ? loaded.arch : loaded.arch.name;
