@@ -3,7 +3,7 @@
 import type { Prediction } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
 import { checkImageFile } from './images.js';
-import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
+import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
 
@@ -14,9 +14,9 @@ centre crop 227, BGR minus the means 104/117/123.
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
                   file (optionally gzipped), told apart by their bytes, the network
-                  inferred (default: $SQUEEZENET_WEIGHTS, else
-                  $SQUEEZENET_SHARED/${SHARED_MODEL},
-                  else ../shared/... beside the project)
+                  inferred (default: $SQUEEZENET_WEIGHTS, else the model
+                  that ships with the library: the Deep Compression SqueezeNet
+                  v1.0, re-encoded losslessly, 545 KB)
   --recipe NAME   caffe (227, BGR minus means) or torchvision (224, ImageNet mean and
                   std); default: caffe for Deep Compression weights and v1.0-caffe,
                   torchvision for safetensors and ONNX
