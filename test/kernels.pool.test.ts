@@ -2,7 +2,7 @@
 // edges and with NaN as PyTorch propagates it; f32_global_avgpool_nhwc against referenceGlobalAvgPool.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceGlobalAvgPool, referenceMaxPool, type Map3 } from '../src/reference.js';
+import { referenceGlobalAvgPool, referenceMaxPool, type Map3 } from './oracles/reference.js';
 import {
   BUILDS,
   DiffStats,

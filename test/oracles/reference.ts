@@ -1,5 +1,5 @@
 // Plain-loop reference layers in NCHW, written for obviousness, not speed: what PyTorch computes.
-// The property tests hold every WASM kernel to these.
+// The property tests hold every WASM kernel and the engine to these (test oracles: not shipped).
 
 export interface Map3 {
   readonly c: number;
