@@ -82,17 +82,18 @@ function runStateFloats(p: Plan, convs: ReadonlyMap<string, PackedConv>) {
   const scratch = p.convs.map((op) => convScratchFloats(convs.get(op.name)!.method, op));
   const activations = most(p.rows.map((row) => floats(row.output)));
   return {
-    inputNCHW: floats(p.input), //                            the caller's image, 3 x H x W
-    inputNHWC: floats(p.input), //                            the same, H x W x 3
-    a: activations, //                                        activations (NHWC), ping-pong: the largest C x H x W of any row
+    inputNCHW: floats(p.input), // the caller's image, NCHW: 3 x H x W
+    inputNHWC: floats(p.input), // the same, NHWC
+    a: activations, // activations (NHWC), ping-pong with b: the largest C x H x W of any row
     b: activations,
-    squeeze: most(outputs('.squeeze')), //                    a Fire module's squeeze output: the largest s1x1 x H x W
-    cols: most(scratch.map((s) => s.cols)), //                convolution scratch (ConvScratch in src/conv.ts), the largest
-    transposed: most(scratch.map((s) => s.transposed)), //    of any layer: im2col band or unpadded 1x1 result, the map
-    wgInput: most(scratch.map((s) => s.wgInput)), //          channel-major, Winograd's transformed tiles and its
-    wgProducts: most(scratch.map((s) => s.wgProducts)), //    16 GEMM products
-    bypass: most(outputs('.bypass')), //                      a complex bypass's 1x1 output before it is added: C x H x W
-    logits: p.rows.at(-1)!.output[0], //                      one per class
+    squeeze: most(outputs('.squeeze')), // a Fire module's squeeze output: the largest s1x1 x H x W
+    // convolution scratch (src/conv.ts convScratchFloats), each the largest any layer needs:
+    cols: most(scratch.map((s) => s.cols)), // an im2col band, or a padded 1x1's unpadded result
+    transposed: most(scratch.map((s) => s.transposed)), // a sparse 1x1's input map, channel-major
+    wgInput: most(scratch.map((s) => s.wgInput)), // Winograd's transformed input tiles, 16 x tiles x inC
+    wgProducts: most(scratch.map((s) => s.wgProducts)), // Winograd's 16 GEMM products, 16 x tiles x outC
+    bypass: most(outputs('.bypass')), // a complex bypass's 1x1 output before it is added: C x H x W
+    logits: p.rows.at(-1)!.output[0], // one per class
   };
 }
 

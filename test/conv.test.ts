@@ -8,23 +8,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicableMethods, bandRows, chooseConvMethod, packedGemmSize, type ConvMethod, type ConvPhase } from '../src/conv.js';
 import { referenceConv2d, type Map3 } from './oracles/reference.js';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  arbSpatial,
-  assertClose,
-  assertExact,
-  assertProperty,
-  convOutSize,
-  randomArray,
-  randomMap,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbOutChannels, arbShift,
+  arbSpatial, assertClose, assertExact, assertProperty, convOutSize, randomArray, randomMap } from './kernel-harness.js';
 import { seededRandom } from './helpers.js';
 
 interface ConvCase {
@@ -59,6 +44,37 @@ const shapeOf = (r: ConvCase): { inC: number; outC: number; kernel: number; stri
   inC: r.c, outC: r.out, kernel: r.kernel, stride: r.stride, pad: r.pad,
 });
 
+const arbSlice = fc.option(fc.record({ first: fc.integer({ min: 0, max: 9 }), extra: fc.integer({ min: 0, max: 9 }) }), { nil: undefined });
+
+/** Awkward channels, odd H x W, kernel 1..7, stride 1|2, pad 0..2, relu on and off, any method that applies, a channel slice or not. */
+const arbAnyMethod: fc.Arbitrary<ConvCase> = fc
+  .record({
+    c: arbChannels(40),
+    h: arbSpatial(),
+    w: arbSpatial(),
+    out: arbOutChannels(40),
+    kernel: fc.oneof(fc.constantFrom(1, 3), fc.integer({ min: 1, max: 7 })),
+    stride: fc.constantFrom(1, 2),
+    pad: fc.integer({ min: 0, max: 2 }),
+    relu: fc.boolean(),
+    methodPick: fc.nat(),
+    slice: arbSlice,
+    shift: arbShift,
+    seed: arbDataSeed,
+  })
+  .filter((r) => convOutSize(r.h, r.kernel, r.stride, r.pad) >= 1 && convOutSize(r.w, r.kernel, r.stride, r.pad) >= 1)
+  .filter((r) => convMacs(r) <= MAX_MACS)
+  .map(({ methodPick, ...r }) => {
+    const methods = applicableMethods(shapeOf(r));
+    return { ...r, method: methods[methodPick % methods.length]! };
+  });
+
+/** Winograd F(2x2, 3x3): 3x3 / 1 pad 1, channels in fours, odd and even H x W, a channel slice or not. */
+const fours = (max: number): fc.Arbitrary<number> => fc.oneof(fc.constantFrom(4, 8, 12, 16), fc.integer({ min: 1, max: max / 4 }).map((v) => 4 * v));
+const arbWinograd: fc.Arbitrary<ConvCase> = fc
+  .record({ c: fours(40), out: fours(40), h: arbSpatial(), w: arbSpatial(), relu: fc.boolean(), slice: arbSlice, shift: arbShift, seed: arbDataSeed })
+  .map((r) => ({ ...r, kernel: 3, stride: 1, pad: 1, method: 'winograd' as const }));
+
 const convLabel = (h: KernelHarness, r: ConvCase): string =>
   `${h.build} ${r.method ?? chooseConvMethod(shapeOf(r), convData(r).weight)} conv ${r.c}x${r.h}x${r.w} -> ${r.out}, k${r.kernel} s${r.stride} p${r.pad} relu=${r.relu}${r.slice ? ` slice ${JSON.stringify(r.slice)}` : ''} shift=${r.shift ?? 0} seed=${r.seed}`;
 
@@ -84,47 +100,15 @@ describe.each(BUILDS)('convolution, every method of the engine (%s build)', (bui
     afterAll(() => console.log(`${stats}\n${wgStats}`));
 
     it('matches referenceConv2d: awkward channels, odd H x W, kernel 1..7, stride 1|2, pad 0..2, relu on and off, any method that applies, into a channel slice', () => {
-      const arb = fc
-        .record({
-          c: arbChannels(40),
-          h: arbSpatial(),
-          w: arbSpatial(),
-          out: arbOutChannels(40),
-          kernel: fc.oneof(fc.constantFrom(1, 3), fc.integer({ min: 1, max: 7 })),
-          stride: fc.constantFrom(1, 2),
-          pad: fc.integer({ min: 0, max: 2 }),
-          relu: fc.boolean(),
-          methodPick: fc.nat(),
-          slice: fc.option(fc.record({ first: fc.integer({ min: 0, max: 9 }), extra: fc.integer({ min: 0, max: 9 }) }), { nil: undefined }),
-          shift: arbShift,
-          seed: arbDataSeed,
-        })
-        .filter((r) => convOutSize(r.h, r.kernel, r.stride, r.pad) >= 1 && convOutSize(r.w, r.kernel, r.stride, r.pad) >= 1)
-        .filter((r) => convMacs(r) <= MAX_MACS)
-        .map(({ methodPick, ...r }) => {
-          const methods = applicableMethods(shapeOf(r));
-          return { ...r, method: methods[methodPick % methods.length]! };
-        });
       assertProperty(
-        fc.property(arb, (r) => checkConv(r, stats)),
+        fc.property(arbAnyMethod, (r) => checkConv(r, stats)),
         250,
       );
     });
 
     it('Winograd F(2x2, 3x3) (3x3 / 1 pad 1, channels in fours) matches referenceConv2d: odd and even H x W, into a channel slice', () => {
-      const fours = (max: number): fc.Arbitrary<number> => fc.oneof(fc.constantFrom(4, 8, 12, 16), fc.integer({ min: 1, max: max / 4 }).map((v) => 4 * v));
-      const arb = fc.record({
-        c: fours(40),
-        out: fours(40),
-        h: arbSpatial(),
-        w: arbSpatial(),
-        relu: fc.boolean(),
-        slice: fc.option(fc.record({ first: fc.integer({ min: 0, max: 9 }), extra: fc.integer({ min: 0, max: 9 }) }), { nil: undefined }),
-        shift: arbShift,
-        seed: arbDataSeed,
-      });
       assertProperty(
-        fc.property(arb, (r) => checkConv({ ...r, kernel: 3, stride: 1, pad: 1, method: 'winograd' }, wgStats)),
+        fc.property(arbWinograd, (r) => checkConv(r, wgStats)),
         150,
       );
     });
@@ -177,30 +161,9 @@ describe.each(BUILDS)('convolution, every method of the engine (%s build)', (bui
       };
     };
 
-    it('property: every method, any split of every phase, into a channel slice: bit for bit the whole layer', () => {
-      const arb = fc
-        .record({
-          c: fc.oneof(fc.constantFrom(4, 8, 16), arbChannels(24)),
-          h: arbSpatial(),
-          w: arbSpatial(),
-          out: fc.oneof(fc.constantFrom(4, 8, 12), arbOutChannels(24)),
-          kernel: fc.constantFrom(1, 3, 5),
-          stride: fc.constantFrom(1, 2),
-          pad: fc.integer({ min: 0, max: 2 }),
-          relu: fc.boolean(),
-          methodPick: fc.nat(),
-          slice: fc.option(fc.record({ first: fc.integer({ min: 0, max: 9 }), extra: fc.integer({ min: 0, max: 9 }) }), { nil: undefined }),
-          shift: arbShift,
-          seed: arbDataSeed,
-        })
-        .filter((r) => convOutSize(r.h, r.kernel, r.stride, r.pad) >= 1 && convOutSize(r.w, r.kernel, r.stride, r.pad) >= 1)
-        .filter((r) => convMacs(r) <= MAX_MACS)
-        .map(({ methodPick, ...r }) => {
-          const methods = applicableMethods(shapeOf(r));
-          return { ...r, method: methods[methodPick % methods.length]! };
-        });
+    it('property: every method (Winograd too), any split of every phase, into a channel slice: bit for bit the whole layer', () => {
       assertProperty(
-        fc.property(arb, (r) => {
+        fc.property(fc.oneof(arbAnyMethod, arbWinograd), (r) => {
           const { x, weight, bias } = convData(r);
           const options = { method: r.method, slice: r.slice, shift: r.shift };
           const whole = h.conv2d(x, weight, bias, r.out, r.kernel, r.stride, r.pad, r.relu, options);

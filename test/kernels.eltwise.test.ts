@@ -2,18 +2,8 @@
 // (relu(bias) in the border of a padded 1x1), against plain TS, bit for bit.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  assertExact,
-  assertProperty,
-  randomArray,
-  sprinkleSpecials,
-} from './kernel-harness.js';
+import { BUILDS, FC_SEED, KernelHarness, arbDataSeed, arbOutChannels, arbShift, assertExact, assertProperty,
+  randomArray, sprinkleSpecials } from './kernel-harness.js';
 
 console.log(`kernels.eltwise: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

@@ -2,16 +2,7 @@
 // Number.isFinite; the errors it leads to are in test/engine.test.ts.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbShift,
-  assertProperty,
-  randomArray,
-  sprinkleSpecials,
-} from './kernel-harness.js';
+import { BUILDS, FC_SEED, KernelHarness, arbDataSeed, arbShift, assertProperty, randomArray, sprinkleSpecials } from './kernel-harness.js';
 
 console.log(`kernels.finite: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

@@ -2,23 +2,8 @@
 // against the plain im2col, bit for bit; the convolutions they serve are in test/conv.test.ts.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  FC_SEED,
-  KernelHarness,
-  UNWRITTEN,
-  arbChannels,
-  arbDataSeed,
-  arbShift,
-  arbSpatial,
-  assertExact,
-  assertProperty,
-  convOutSize,
-  randomMap,
-  referenceIm2col,
-  sprinkleSpecials,
-  toNHWC,
-} from './kernel-harness.js';
+import { BUILDS, FC_SEED, KernelHarness, UNWRITTEN, arbChannels, arbDataSeed, arbShift, arbSpatial,
+  assertExact, assertProperty, convOutSize, randomMap, referenceIm2col, sprinkleSpecials, toNHWC } from './kernel-harness.js';
 
 console.log(`kernels.im2col: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

@@ -2,21 +2,8 @@
 // against the plain TS transpose, bit for bit.
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
-import {
-  BUILDS,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbShift,
-  arbSpatial,
-  assertExact,
-  assertProperty,
-  randomArray,
-  randomMap,
-  sprinkleSpecials,
-  toNHWC,
-} from './kernel-harness.js';
+import { BUILDS, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbShift, arbSpatial, assertExact,
+  assertProperty, randomArray, randomMap, sprinkleSpecials, toNHWC } from './kernel-harness.js';
 
 console.log(`kernels.layout: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

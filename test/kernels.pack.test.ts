@@ -4,19 +4,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { packedGemmSize } from '../src/conv.js';
 import { packGemmWeights, packWinogradWeights } from './oracles/pack.js';
-import {
-  BUILDS,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  assertExact,
-  assertProperty,
-  randomArray,
-  sprinkleSpecials,
-} from './kernel-harness.js';
+import { BUILDS, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbOutChannels, arbShift, assertExact,
+  assertProperty, randomArray, sprinkleSpecials } from './kernel-harness.js';
 
 console.log(`kernels.pack: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

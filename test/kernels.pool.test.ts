@@ -3,23 +3,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceGlobalAvgPool, referenceMaxPool, type Map3 } from './oracles/reference.js';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbShift,
-  arbSpatial,
-  assertClose,
-  assertExact,
-  assertProperty,
-  poolOutSize,
-  randomMap,
-  referenceMaxPoolPadded,
-  sprinkleSpecials,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbShift, arbSpatial,
+  assertClose, assertExact, assertProperty, poolOutSize, randomMap, referenceMaxPoolPadded, sprinkleSpecials } from './kernel-harness.js';
 
 interface PoolCase {
   c: number;

@@ -3,21 +3,8 @@
 // against f32_gemm_4x8 on the same matrix, since both add the kept products in the same order.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  assertClose,
-  assertExact,
-  assertProperty,
-  randomArray,
-  referenceGemm,
-  type GemmCase,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbOutChannels, arbShift, assertClose,
+  assertExact, assertProperty, randomArray, referenceGemm, type GemmCase } from './kernel-harness.js';
 import { seededRandom } from './helpers.js';
 
 console.log(`kernels.sparse: fast-check seed ${FC_SEED} (FC_SEED to change)`);

@@ -3,21 +3,8 @@
 // runs it) is in test/conv.test.ts, the weight transform in test/kernels.pack.test.ts.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbShift,
-  arbSpatial,
-  assertClose,
-  assertProperty,
-  randomArray,
-  randomMap,
-  referenceWinogradInput,
-  referenceWinogradOutput,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbShift, arbSpatial, assertClose,
+  assertProperty, randomArray, randomMap, referenceWinogradInput, referenceWinogradOutput } from './kernel-harness.js';
 
 console.log(`kernels.winograd: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 
