@@ -16,12 +16,13 @@ export {
   type LayerSpec,
   type Metaparameters,
 } from './arch.js';
-export { sweepDesign, designPoint, designSvg, type DesignPoint } from './design.js';
+export { sweepDesign, designPoint, designSvg, range, type DesignPoint } from './design.js';
 export { plan, expectedWeights, poolOutSize, convOutSize, type Plan, type Row, type ConvOp, type Shape3 } from './plan.js';
 export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
+export { loadDefault, DEFAULT_MODEL_FILE, type LoadDefaultOptions } from './default.js';
 export { decodeDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DecodedTensor, type DeepCompressionLayer } from './formats/deepcompression.js';
 export {
   decodeSafetensors,
@@ -71,6 +72,7 @@ export {
   SQZ_FORMAT,
   SQZ_MAGIC,
   SQZ_VERSION,
+  SQZ_MAX_WIDTH,
   type SqzFile,
   type SqzLayer,
   type SqzWritten,

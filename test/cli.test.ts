@@ -1,4 +1,4 @@
-// The built command line (node dist/src/cli/main.js): classify and eval on real and broken files,
+// The built command line (node cli/dist/main.js): classify and eval on real and broken files,
 // help, usage errors, missing weights; and the image decoders on every variant of test/data/images.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError } from '../src/cli/images.js';
+import { decodeImage, ImageDecodeError } from '../cli/src/images.js';
 import { assertBuilt } from './built.js';
 import { diffAgainstPil } from './pil-compare.js';
 import { IMAGES, MODEL, ROOT, shared } from './shared.js';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(ROOT, 'cli', 'dist', 'main.js');
 
 interface Run {
   code: number | null;
@@ -130,9 +130,14 @@ describe('squeezenet classify', () => {
       expect(r.stderr).toContain(`weights not found at ${nowhere} (${from})`);
       expect(r.stderr).toMatch(/point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet\.net/);
     }
-    const r = cli(['classify', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`weights not found at ${join(tmp, MODEL)} (SQUEEZENET_SHARED)`);
+  });
+
+  it('no weights given: the model that ships with the library (the Deep Compression .net, losslessly), whatever SQUEEZENET_SHARED says', () => {
+    const r = cli(['classify', '--json', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [line] = r.stdout.trim().split('\n');
+    expect(JSON.parse(line!).top[0]).toMatchObject({ index: 0, synset: 'n01440764', label: 'tench' });
   });
 
   it('a damaged weight file: the FormatError with layer and byte, exit 1', () => {

@@ -2,10 +2,10 @@
 
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { IMAGENET_CLASS_COUNT } from '../labels.js';
+import { IMAGENET_CLASS_COUNT } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { checkImageFile, IMAGE_EXTENSIONS } from './images.js';
-import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
+import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet eval [--weights FILE] [--json] DIR
 
@@ -17,8 +17,8 @@ label is the ImageNet class index its name starts with: IDX_anything.JPEG, as in
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
                   file (optionally gzipped), the network inferred (default:
-                  $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/${SHARED_MODEL},
-                  else ../shared/... beside the project)
+                  $SQUEEZENET_WEIGHTS, else the model that ships with the
+                  library: the Deep Compression SqueezeNet v1.0)
   --recipe NAME   caffe or torchvision preprocessing (default: from the weights)
   --arch NAME     run the weights as another network with the same tensors
   --json          print one JSON line instead: {"images", "top1", "top5",
