@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbOutChannels, arbShift, assertClose,
-  assertExact, assertProperty, randomArray, referenceGemm, type GemmCase } from './kernel-harness.js';
+  assertExact, assertProperty, randomArray, type GemmCase } from './kernel-harness.js';
+import { referenceGemm } from './oracles/reference.js';
 import { seededRandom } from './helpers.js';
 
 console.log(`kernels.sparse: fast-check seed ${FC_SEED} (FC_SEED to change)`);

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbShift, arbSpatial, assertClose,
-  assertProperty, randomArray, randomMap, referenceWinogradInput, referenceWinogradOutput } from './kernel-harness.js';
+  assertProperty, randomArray, randomMap } from './kernel-harness.js';
+import { referenceWinogradInput, referenceWinogradOutput } from './oracles/reference.js';
 
 console.log(`kernels.winograd: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 

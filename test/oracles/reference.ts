@@ -101,3 +101,114 @@ export function referenceFire(
   data.set(b.data, a.data.length);
   return { c: e1x1 + e3x3, h: s.h, w: s.w, data };
 }
+
+// Kernel-level references: the layouts the kernels work in (GEMM rows, im2col rows, Winograd
+// tiles), in f64 where they sum.
+
+/** c[i][j] = relu?(bias[j] + sum_p a[i * lda + p] * w[j * k + p]), in f64. w is [n][k] as PyTorch's [out][in]. */
+export function referenceGemm(
+  m: number, n: number, k: number, a: Float32Array, lda: number, w: Float32Array, bias: Float32Array, relu: boolean,
+): Float32Array {
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = bias[j]!;
+      for (let p = 0; p < k; p++) acc += a[i * lda + p]! * w[j * k + p]!;
+      c[i * n + j] = relu ? Math.max(acc, 0) : acc;
+    }
+  }
+  return c;
+}
+
+/** im2col rows ([ky][kx][c] per output pixel, zero padding) straight from NCHW. */
+export function referenceIm2col(x: Map3, kh: number, kw: number, stride: number, pad: number, oh: number, ow: number): Float32Array {
+  const depth = kh * kw * x.c;
+  const out = new Float32Array(oh * ow * depth);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const iy = oy * stride - pad + ky;
+          const ix = ox * stride - pad + kx;
+          for (let ch = 0; ch < x.c; ch++) {
+            const inside = iy >= 0 && iy < x.h && ix >= 0 && ix < x.w;
+            out[(oy * ow + ox) * depth + (ky * kw + kx) * x.c + ch] = inside ? x.data[(ch * x.h + iy) * x.w + ix]! : 0;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const WINOGRAD_BT = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] as const;
+const WINOGRAD_AT = [[1, 1, 1, 0], [0, 1, -1, -1]] as const;
+
+/** Winograd F(2x2, 3x3) input transform V = B^T d B per 4x4 tile (rows and columns from 2t - 1), in f64: [16][tile][c]. */
+export function referenceWinogradInput(x: Map3, tilesH: number, tilesW: number): Float32Array {
+  const tiles = tilesH * tilesW;
+  const v = new Float32Array(16 * tiles * x.c);
+  const at = (ch: number, y: number, xx: number): number => (y >= 0 && y < x.h && xx >= 0 && xx < x.w ? x.data[(ch * x.h + y) * x.w + xx]! : 0);
+  for (let ty = 0; ty < tilesH; ty++) {
+    for (let tx = 0; tx < tilesW; tx++) {
+      for (let ch = 0; ch < x.c; ch++) {
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) {
+            let s = 0;
+            for (let a = 0; a < 4; a++) {
+              for (let b = 0; b < 4; b++) s += WINOGRAD_BT[i]![a]! * at(ch, 2 * ty - 1 + a, 2 * tx - 1 + b) * WINOGRAD_BT[j]![b]!;
+            }
+            v[((4 * i + j) * tiles + ty * tilesW + tx) * x.c + ch] = s;
+          }
+        }
+      }
+    }
+  }
+  return v;
+}
+
+/** Winograd F(2x2, 3x3) output transform Y = A^T M A + bias (ReLU when asked), in f64: oh * ow pixels of outC. */
+export function referenceWinogradOutput(
+  m: Float32Array, tilesH: number, tilesW: number, outC: number, bias: Float32Array, oh: number, ow: number, relu: boolean,
+): Float32Array {
+  const tiles = tilesH * tilesW;
+  const y = new Float32Array(oh * ow * outC);
+  for (let ty = 0; ty < tilesH; ty++) {
+    for (let tx = 0; tx < tilesW; tx++) {
+      for (let k = 0; k < outC; k++) {
+        for (let r = 0; r < 2; r++) {
+          for (let c = 0; c < 2; c++) {
+            const py = 2 * ty + r;
+            const px = 2 * tx + c;
+            if (py >= oh || px >= ow) continue;
+            let s = bias[k]!;
+            for (let a = 0; a < 4; a++) {
+              for (let b = 0; b < 4; b++) s += WINOGRAD_AT[r]![a]! * m[((4 * a + b) * tiles + ty * tilesW + tx) * outC + k]! * WINOGRAD_AT[c]![b]!;
+            }
+            y[(py * ow + px) * outC + k] = relu ? Math.max(s, 0) : s;
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** MaxPool2d with padding (which never wins: PyTorch pads with -inf) and a given output size. */
+export function referenceMaxPoolPadded(x: Map3, size: number, stride: number, pad: number, oh: number, ow: number): Map3 {
+  const y = new Float32Array(x.c * oh * ow);
+  for (let ch = 0; ch < x.c; ch++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let m = -Infinity;
+        for (let iy = Math.max(oy * stride - pad, 0); iy < Math.min(oy * stride - pad + size, x.h); iy++) {
+          for (let ix = Math.max(ox * stride - pad, 0); ix < Math.min(ox * stride - pad + size, x.w); ix++) {
+            m = Math.max(m, x.data[(ch * x.h + iy) * x.w + ix]!);
+          }
+        }
+        y[(ch * oh + oy) * ow + ox] = m;
+      }
+    }
+  }
+  return { c: x.c, h: oh, w: ow, data: y };
+}
