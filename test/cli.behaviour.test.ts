@@ -86,7 +86,7 @@ describe('squeezenet classify: what it reads', () => {
     }
     const onlyFolders = cli(['classify', join(dir, 'birds', 'notes.jpg')]);
     expect(onlyFolders.code).toBe(1);
-    expect(onlyFolders.stderr).toContain('no images in');
+    expect(onlyFolders.stderr).toContain('notes.jpg: is a directory');
   });
 
   it('- reads one image from standard input', () => {

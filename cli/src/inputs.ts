@@ -14,8 +14,8 @@ export const isImageName = (name: string): boolean => (IMAGE_EXTENSIONS as reado
 
 /**
  * Expands the command line's IMAGE arguments in order: a directory gives its image files sorted by
- * name (its subdirectories too, depth first, with `recursive`); anything else is kept as it is
- * (a missing file is reported when it is read). `-` may appear once.
+ * name (its subdirectories too, depth first, with `recursive`), or itself when it has none;
+ * anything else is kept as it is (a missing file is reported when it is read). `-` may appear once.
  * @throws CliError for a directory that cannot be listed, or `-` given twice.
  */
 export function expandInputs(args: readonly string[], recursive: boolean): string[] {
@@ -54,8 +54,10 @@ export function expandInputs(args: readonly string[], recursive: boolean): strin
     } catch {
       // reported when read
     }
+    const before = out.length;
     if (isDir) walk(arg, true);
-    else out.push(arg);
+    // A folder with no images is kept, to be reported as one ("is a directory") like any unreadable input.
+    if (!isDir || out.length === before) out.push(arg);
   }
   return out;
 }
