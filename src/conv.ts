@@ -237,8 +237,11 @@ export interface ConvPhase {
   /** The kernels it calls. */
   readonly kernels: string;
   readonly units: number;
-  /** What a unit is: `output rows`, `output channels`, `positions` (the 16 Winograd GEMMs), or `layer` (the kernel transforms the whole map at once). */
-  readonly unit: 'output rows' | 'output channels' | 'positions' | 'layer';
+  /**
+   * What a unit is: `output rows`, `output channels`, `tile rows` (a row of Winograd's 2x2 output
+   * tiles), `positions` (the 16 Winograd GEMMs), or `layer` (the kernel transforms the whole map at once).
+   */
+  readonly unit: 'output rows' | 'output channels' | 'tile rows' | 'positions' | 'layer';
 }
 
 /**
@@ -274,12 +277,14 @@ function phasesOf(method: ConvMethod, op: ConvSize): ConvPhase[] {
       if (op.pad > 0) phases.push({ kernels: 'f32_fill_rows, copy', units: op.outH, unit: 'output rows' });
       return phases;
     }
-    case 'winograd':
+    case 'winograd': {
+      const tileRows = Math.ceil(op.outH / 2);
       return [
-        { kernels: 'f32_winograd23_input_nhwc', units: 1, unit: 'layer' },
+        { kernels: 'f32_winograd23_input_nhwc', units: tileRows, unit: 'tile rows' },
         { kernels: 'f32_gemm_4x8', units: 16, unit: 'positions' },
-        { kernels: 'f32_winograd23_output_nhwc', units: 1, unit: 'layer' },
+        { kernels: 'f32_winograd23_output_nhwc', units: tileRows, unit: 'tile rows' },
       ];
+    }
     case 'im2col':
       return [{ kernels: 'f32_im2col_nhwc_rows, f32_gemm_4x8', units: op.outH, unit: 'output rows' }];
   }
@@ -349,14 +354,14 @@ export function runConvPhase(arena: Arena, l: ConvLayer, io: ConvIO, phase: numb
       const tw = Math.ceil(outW / 2);
       const tiles = th * tw;
       if (phase === 0) {
-        k.f32_winograd23_input_nhwc(io.x, inH, inW, inC, th, tw, scratch.wgInput);
+        k.f32_winograd23_input_nhwc(io.x, inH, inW, inC, th, tw, from, to, scratch.wgInput);
       } else if (phase === 1) {
         const stride = packedGemmSize(outC, inC, 1) * 4;
         for (let xi = from; xi < to; xi++) {
           k.f32_gemm_4x8(tiles, outC, inC, scratch.wgInput + xi * tiles * inC * 4, inC, l.w + xi * stride, scratch.wgProducts + xi * tiles * outC * 4, outC, 0);
         }
       } else {
-        k.f32_winograd23_output_nhwc(scratch.wgProducts, th, tw, outC, l.bias, out, l.outH, outW, io.ldc, r);
+        k.f32_winograd23_output_nhwc(scratch.wgProducts, th, tw, from, to, outC, l.bias, out, l.outH, outW, io.ldc, r);
       }
       return;
     }

@@ -4,9 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { LoadOptions } from '../model.js';
 import { DisposedError, InputError, SqueezeNetError, WorkerError } from '../errors.js';
-import { compileKernels } from '../wasm.js';
+import { chooseSimd, compileKernels } from '../wasm.js';
 import { fromWire, type WireError } from '../wire.js';
 
+/** `SqueezeNet.load`'s options (each worker's model runs on one thread unless `threads` is given), and: */
 export interface PoolOptions extends Omit<LoadOptions, 'wasm'> {
   /** Worker threads (default: the available cores, `os.availableParallelism()`). */
   readonly workers?: number;
@@ -71,8 +72,11 @@ export class SqueezeNetPool {
     }
     const count = options.workers ?? availableParallelism();
     if (!Number.isInteger(count) || count < 1) throw new SqueezeNetError(`workers must be a positive integer, got ${count}`);
-    const module = await compileKernels(options.wasm, options.debug === true);
-    const { workers: _w, wasm: _m, ...load } = options;
+    const debug = options.debug === true;
+    const module = await compileKernels(options.wasm, debug, { simd: debug || options.wasm !== undefined ? 'plain' : chooseSimd(options.simd) });
+    // each worker runs its own images on one thread unless `threads` says otherwise
+    const { workers: _w, wasm: _m, ...rest } = options;
+    const load = { threads: 1, ...rest };
     const pool = new SqueezeNetPool(module, load, count);
     try {
       await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(i)));
