@@ -250,8 +250,8 @@ export function formatComparison(r: TraceComparison, pathA: string, a: Trace, pa
   if (r.onlyInB.length) lines.push(`only in B: ${r.onlyInB.join(', ')}`);
   const bad = r.layers.filter((l) => l.status !== 'ok');
   if (r.layers.length === 0) lines.push('no tensor name in common: nothing compared');
-  else if (bad.length === 0) lines.push(`${r.layers.length} layers compared: all within rtol ${r.rtol}`);
-  else lines.push(`${r.layers.length} layers compared: ${bad.length} not within rtol ${r.rtol}, the first ${bad[0]!.name}`);
+  else if (bad.length === 0) lines.push(`${r.layers.length} layers compared: all within rtol ${num(r.rtol)}`);
+  else lines.push(`${r.layers.length} layers compared: ${bad.length} not within rtol ${num(r.rtol)}, the first ${bad[0]!.name}`);
   return lines.join('\n');
 }
 

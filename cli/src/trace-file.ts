@@ -42,11 +42,15 @@ export const TRACE_LAYOUT_VERSION = '1';
 /** Largest trace file read: Node reads at most 2 GiB into one buffer. */
 export const MAX_TRACE_FILE_BYTES = 2 ** 31 - 1;
 /** Largest total of an npz's members once inflated. */
-export const MAX_NPZ_INFLATED_BYTES = 4 * 2 ** 30;
+export const MAX_NPZ_INFLATED_BYTES = 2 ** 31;
 
 /** A trace file that cannot be read or is malformed; the message says what and where, in one line. */
 export class TraceFileError extends Error {
   override name = 'TraceFileError';
+  constructor(message: string) {
+    // Names come from the file: a control character in one must not break the line.
+    super(message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  }
 }
 
 export interface LayerTensor {
