@@ -81,3 +81,4 @@ export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, ty
 export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';
+export { createOps, Ops, OpError, MAX_OP_BYTES, type OpTensor, type OpResult, type Pads, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions, type OpsOptions } from './ops.js';

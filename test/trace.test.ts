@@ -232,6 +232,12 @@ describe('squeezenet compare against PyTorch (fixtures converted to the trace la
   });
 });
 
+const largest = (data: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) m = Math.max(m, Math.abs(data[i]!));
+  return m;
+};
+
 describe('squeezenet compare: a trace with one value changed', () => {
   const LAYER = 'fire6.expand3x3';
 
@@ -249,7 +255,7 @@ describe('squeezenet compare: a trace with one value changed', () => {
   it('fails (exit 1) on that layer alone, at its NCHW index, one value over; every other layer identical', () => {
     const t = ours.tensors.get(LAYER)!;
     const at = 123_457;
-    const scale = t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = largest(t.data);
     const path = changed(at, 1e-3 * scale);
     const { code, result } = compareJson(oursPath(), path);
     expect(code).toBe(1);
@@ -276,7 +282,7 @@ describe('squeezenet compare: a trace with one value changed', () => {
   it('a change under the tolerance passes (exit 0) and is still shown where it is, marked ~', () => {
     const t = ours.tensors.get(LAYER)!;
     const at = 4_321;
-    const scale = t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = largest(t.data);
     const path = changed(at, 1e-6 * scale);
     const { code, result } = compareJson(oursPath(), path);
     expect(code).toBe(0);
