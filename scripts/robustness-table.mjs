@@ -233,7 +233,7 @@ export async function robustnessSections() {
   const { DEEP_COMPRESSION_LAYERS: L, decodeDeepCompression, loadDeepCompression, SqueezeNet, preprocess, topK } = lib;
   const net = new Uint8Array(readFileSync(sharedFile(MODEL_REL)));
   const at = netSections(net, L);
-  const decoded = (r) => `ok: decodes (${r.size} tensors)`;
+  const decoded = (r) => `ok: decodes (${r.weights.size} tensors)`;
   const sections = [];
 
   // Weight files
@@ -281,7 +281,7 @@ export async function robustnessSections() {
 
   // Weight tensors given to SqueezeNet.load
   const tensorRows = [];
-  const weights = decodeDeepCompression(net);
+  const { weights } = decodeDeepCompression(net);
   const withTensor = (name, t) => new Map([...weights].map(([k, v]) => [k, k === name ? t : v]));
   const load = async (input, w, arch = 'v1.0-caffe') =>
     tensorRows.push([input, await outcome(() => SqueezeNet.load({ arch, weights: w, warmup: false }), (m) => (m.dispose(), 'ok: loads'))]);

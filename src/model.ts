@@ -1,10 +1,11 @@
 // The engine: plans the arena for a network and runs it.
 
-import { ARCHS, type Arch, type ArchName } from './arch.js';
+import { ARCHS, isCaffeForm, type Arch, type ArchName } from './arch.js';
 import { Arena } from './arena.js';
 import { DisposedError, InputError, WeightError } from './errors.js';
 import { packedGemmSize, winogradApplies } from './pack.js';
 import { plan, type ConvOp, type Plan, type Row } from './plan.js';
+import type { Recipe } from './preprocess.js';
 import { instantiate, type Kernels, type WasmSource } from './wasm.js';
 import { checkWeights, type WeightMap } from './weights.js';
 
@@ -13,6 +14,12 @@ export interface LoadOptions {
   readonly arch?: ArchName | Arch;
   /** The weights, by torchvision state_dict name. */
   readonly weights: WeightMap;
+  /**
+   * The preprocessing the weights were trained with, which `classify` uses (see `preprocess`).
+   * Default: `caffe` for v1.0 in its Caffe form (conv10 padded), else `torchvision`. The
+   * format readers (`decodeWeights`, `load`, `loadOnnx`, ...) give the file's.
+   */
+  readonly recipe?: Recipe;
   /** The kernels: a compiled module, the .wasm bytes, or nothing for the bundled file. */
   readonly wasm?: WasmSource;
   /** Input height and width to plan for (default the architecture's own: 224, or 227 for v1.0-caffe). */
@@ -102,6 +109,8 @@ const floats = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
 export class SqueezeNet {
   private buffers: Buffers;
   private disposed = false;
+  /** The preprocessing the weights expect (`LoadOptions.recipe`); `classify` uses it. */
+  readonly recipe: Recipe = 'torchvision';
 
   private constructor(
     readonly arch: Arch,
@@ -164,6 +173,7 @@ export class SqueezeNet {
       convs.set(op.name, { method, w, bias: b });
     }
     const model = new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
+    (model as { recipe: Recipe }).recipe = options.recipe ?? (isCaffeForm(arch) ? 'caffe' : 'torchvision');
     if (options.warmup !== false) model.warmup();
     return model;
   }
@@ -173,13 +183,19 @@ export class SqueezeNet {
     return this.buffers.plan;
   }
 
+  /** How many classes `run` scores: conv10's filters (1000 for ImageNet). */
+  get classes(): number {
+    return this.buffers.plan.rows.at(-1)!.output[0];
+  }
+
   /** Bytes of WebAssembly memory this model holds (weights, activations, scratch). */
   get memoryBytes(): number {
     return this.disposed ? 0 : this.arena.memoryBytes;
   }
 
   /**
-   * Runs the network on one NCHW image (`3 * height * width` values, finite) and returns its 1000 logits.
+   * Runs the network on one NCHW image (`3 * height * width` values, finite) and returns its
+   * logits, one per class ({@link classes}: 1000 for ImageNet).
    * Values that are NaN or infinite are rejected with an InputError rather than propagated.
    */
   run(input: Float32Array, options?: RunOptions): Float32Array {

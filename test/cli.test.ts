@@ -44,7 +44,11 @@ const zebra = (): string => shared(join(IMAGES, '340_n02391049_zebra.JPEG'));
 describe('squeezenet classify', () => {
   it('--json: one object per image, the top 5 by softmax probability', () => {
     const r = cli(['classify', '--json', tench()]);
-    expect(r.stderr).toBe('');
+    // stderr: what was loaded and the recipe with the reason for it, nothing else
+    expect(r.stderr).toBe(
+      'squeezenet classify: deepcompression weights, SqueezeNet v1.0-caffe, 1000 classes\n' +
+        'squeezenet classify: recipe caffe (227x227, BGR, 0..255 minus the means 104/117/123), because a Deep Compression .net holds the released Caffe model (v1.0-caffe), trained in Caffe\n',
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.length).toBe(1);
@@ -110,7 +114,7 @@ describe('squeezenet classify', () => {
   it('--help, and usage errors exit 2', () => {
     const help = cli(['classify', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[--weights FILE\] \[--top K\] \[--json\] IMAGE\.\.\./);
+    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[--weights FILE\] \[--recipe NAME\] \[--labels FILE\] \[--top K\] \[--json\] IMAGE\.\.\./);
     for (const args of [['classify'], ['classify', '--top', '0', 'x.jpg'], ['classify', '--top', '1001', 'x.jpg'], ['classify', '--bogus', 'x.jpg']]) {
       const r = cli(args);
       expect(r.code, args.join(' ')).toBe(2);
@@ -182,7 +186,7 @@ describe('squeezenet eval', () => {
     expect(s.top5_accuracy).toBeCloseTo(2 / 3, 12);
     expect(s.failed.map((f: { file: string }) => f.file)).toEqual(['123_broken.jpg', 'unlabelled.png']);
     expect(r.stderr).toContain(`squeezenet eval: ${join(dir, '123_broken.jpg')}: not a JPEG or PNG file`);
-    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, 'unlabelled.png')}: its name does not start with an ImageNet class index`);
+    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, 'unlabelled.png')}: its name does not start with a class index 0..999`);
     expect(r.stderr).not.toMatch(/\[\d+\/\d+\]/); // no progress when stderr is not a terminal
   });
 
@@ -200,7 +204,7 @@ describe('squeezenet eval', () => {
     copyFileSync(tench(), join(clean, '000_tench.jpg'));
     const r = cli(['eval', '--json', clean]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ images: 1, top1: 1, top5: 1, top1_accuracy: 1, top5_accuracy: 1, failed: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ images: 1, top1: 1, top5: 1, top1_accuracy: 1, top5_accuracy: 1, failed: [], synsets_checked: 0, synset_mismatches: 0 });
   });
 
   it('usage and folder errors', () => {
@@ -208,7 +212,7 @@ describe('squeezenet eval', () => {
     expect(cli(['eval', dir, dir]).code).toBe(2);
     const help = cli(['eval', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: squeezenet eval \[--weights FILE\] \[--json\] DIR/);
+    expect(help.stdout).toMatch(/^Usage: squeezenet eval \[--weights FILE\] \[--recipe NAME\] \[--labels FILE\] \[--json\] DIR/);
     const missing = cli(['eval', join(tmp, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`squeezenet eval: ${join(tmp, 'nope')}: no such directory\n`);

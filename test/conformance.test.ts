@@ -28,7 +28,7 @@ export function fixtureWeights(file: string): Map<string, { data: Float32Array; 
 
 // The real Deep Compression weights come from ../shared at run time, never from the repository.
 function caseWeights(c: FixtureCase): WeightMap {
-  return c.weights === 'real' ? decodeDeepCompression(readFileSync(shared(MODEL))) : fixtureWeights(c.weights);
+  return c.weights === 'real' ? decodeDeepCompression(readFileSync(shared(MODEL))).weights : fixtureWeights(c.weights);
 }
 
 export const engineName = (fixtureName: string): string => (fixtureName === 'logits' ? 'avgpool10' : fixtureName);

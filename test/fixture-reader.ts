@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { halfTable } from '../src/formats/safetensors.js';
+import { halfTable } from '../src/formats/common.js';
 
 /** The repository root: the nearest directory above this file whose package.json is ours. */
 export const ROOT = ((): string => {

@@ -62,7 +62,7 @@ let model;
  */
 async function loadWeights(bytes, name) {
   status(`Loading ${name}...`, 'loading');
-  const weights = decodeDeepCompression(bytes);
+  const { weights } = decodeDeepCompression(bytes);
   const next = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, wasm: await wasm });
   model?.dispose();
   model = next;
