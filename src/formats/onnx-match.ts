@@ -94,9 +94,10 @@ export interface OnnxSqueezeNet extends DecodedWeights {
   /** True when the graph ends in Softmax: its output is probabilities, `run()`'s are logits. */
   readonly outputIsProbabilities: boolean;
   /**
-   * Set when the graph runs only at this input size: its average pool is an AveragePool whose
-   * window is the final map of that size (the global average there, not at other sizes).
-   * `run()` refuses other sizes with an InputError.
+   * Set when the graph's average pool is an AveragePool whose window is the final map of this
+   * (declared) input size: the global average there and at any size ending in a map of the same
+   * size, not elsewhere. The model is planned at this size; `run()` refuses sizes whose final map
+   * is another with an InputError.
    */
   readonly fixedInputSize?: readonly [number, number];
   /** The default-domain opset, 0 when the model names none. */
@@ -654,6 +655,8 @@ export function matchOnnx(model: OnnxModel): OnnxSqueezeNet {
   });
   const aliased = m.aliasNote(convs.flatMap((c) => [c.node.inputs[1]!, ...(c.node.inputs[2] ? [c.node.inputs[2]] : [])]));
   if (aliased) notes.push(aliased);
+  const halves = convs.flatMap((c) => [c.weight, ...(c.bias ? [c.bias] : [])]).filter((t) => t.dataType === FLOAT16 || t.dataType === BFLOAT16);
+  if (halves.length > 0) notes.push(`${halves.length} weight tensor${halves.length === 1 ? ' is' : 's are'} ${typeName(halves[0]!.dataType)}, widened exactly to float32`);
   if (floatCast) notes.push('the graph casts its activations between float types: this engine computes in float32 throughout');
   const output = g.outputs.find((o) => o.name === cur);
   if (output?.elemType === FLOAT16) notes.push(`the graph's output ${cur} is FLOAT16: run() returns float32 logits`);
@@ -666,7 +669,9 @@ export function matchOnnx(model: OnnxModel): OnnxSqueezeNet {
     }
   }
   const fixed = steps.find((s): s is Extract<Step, { kind: 'avgpool' }> => s.kind === 'avgpool')?.window;
-  if (fixed && declared) notes.push(`the final AveragePool's ${fixed[0]}x${fixed[1]} window is the whole map only at ${declared[0]}x${declared[1]}: runs at that input size only`);
+  if (fixed && declared) {
+    notes.push(`the final AveragePool's ${fixed[0]}x${fixed[1]} window is the whole map at the declared ${declared[0]}x${declared[1]} input: sizes that end in another map are refused`);
+  }
 
   // The preprocessing: metadata, else evidence of Caffe training, else torchvision's (a guess).
   const evidence: string[] = [];
