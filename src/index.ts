@@ -26,6 +26,7 @@ export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
+export { loadDefault, DEFAULT_MODEL_FILE, type LoadDefaultOptions } from './default.js';
 export { halfToFloat, type DecodedTensor, type DecodedWeights, type RecipeSource, type FloatDtype } from './formats/common.js';
 export { inferRecipe } from './formats/recipe.js';
 export { decodeDeepCompression, readDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DeepCompressionLayer } from './formats/deepcompression.js';

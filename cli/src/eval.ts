@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { checkImageFile, IMAGE_EXTENSIONS } from './images.js';
-import { classifyFile, CliError, loadModel, modelChoice, modelReport, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
+import { classifyFile, CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet eval [--weights FILE] [--recipe NAME] [--labels FILE] [--json] DIR
 
@@ -20,8 +20,8 @@ say) is an error: exit 1.
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
                   file (optionally gzipped), the network inferred (default:
-                  $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/${SHARED_MODEL},
-                  else ../shared/... beside the project)
+                  $SQUEEZENET_WEIGHTS, else the model that ships with the
+                  library: the Deep Compression SqueezeNet v1.0)
   --recipe NAME   caffe or torchvision preprocessing (default: from the weights;
                   stderr says which and why)
   --labels FILE   class names, one a line or a JSON array (checked: one per class)

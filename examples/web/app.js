@@ -104,7 +104,7 @@ async function classifyImage(blob, name) {
   const list = el('top5');
   list.replaceChildren(
     ...top.map((p, i) => {
-      const label = make('span', 'label', p.label);
+      const label = make('span', 'label', p.label ?? `class ${p.index}`);
       if (i === 0) label.id = 'top1';
       label.dataset.index = String(p.index);
       const fill = make('div', '', '');

@@ -14,7 +14,7 @@ import { inferRecipe } from './recipe.js';
 import { archsFitting, decodeSafetensors, fitArch } from './safetensors.js';
 import { decodeSqz, isSqz } from './sqz.js';
 
-/** One weight file format `loadWeights` knows. */
+/** One weight file format `decodeWeights` knows. */
 export interface WeightFormat {
   /** Short name, reported as `LoadedWeights.format`. */
   readonly name: string;
