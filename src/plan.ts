@@ -130,7 +130,7 @@ export function plan(arch: Arch, height = arch.input, width = height): Plan {
         if (spec.window && (spec.window[0] !== input[1] || spec.window[1] !== input[2])) {
           throw new InputError(
             `${arch.name} averages a fixed ${spec.window[0]}x${spec.window[1]} window at ${spec.name}, the whole map only when the image gives that map; ` +
-              `a ${height}x${width} image gives ${input[1]}x${input[2]} (the network runs exactly only at the input size it was exported for)`,
+              `a ${height}x${width} image gives ${input[1]}x${input[2]} (the graph's average is exact only where its window is the whole map)`,
           );
         }
         shape = [input[0], 1, 1];
