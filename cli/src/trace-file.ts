@@ -14,7 +14,7 @@
 
 import { statSync, readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { decodeSafetensors, FormatError, halfToFloat } from 'squeezenet-wasm';
+import { FormatError, halfToFloat, readSafetensors } from 'squeezenet-wasm';
 
 /** One named tensor of a trace: NCHW (or any shape), values as read. */
 export interface TraceTensor {
@@ -454,7 +454,7 @@ function npyMetadata(a: NpyArray): Record<string, string> {
 /** Reads a safetensors trace with the library's checked reader (F32; F16 and BF16 widened). */
 export function decodeSafetensorsTrace(b: Uint8Array): Trace {
   try {
-    const { tensors, metadata } = decodeSafetensors(b);
+    const { tensors, metadata } = readSafetensors(b);
     const out = new Map<string, TraceTensor>();
     for (const [name, t] of tensors) out.set(name, { shape: t.shape, data: t.data, dtype: t.dtype });
     return { tensors: out, metadata, format: 'safetensors' };
