@@ -76,8 +76,9 @@ beforeAll(async () => {
   assertBuilt(CLI);
   tmp = mkdtempSync(join(tmpdir(), 'squeezenet-trace-'));
   const r = cli(['trace', photo(), '--out', oursPath()]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
+  // what classify says too: the weights and the recipe, and why
+  expect(r.stderr).toMatch(/^squeezenet trace: sqz weights, SqueezeNet v1\.0-caffe, 1000 classes\nsqueezenet trace: recipe caffe \(.*\), because /);
   ours = readTraceFile(oursPath());
   model = await loadDefault();
 });
@@ -119,8 +120,10 @@ describe('squeezenet trace IMAGE --out FILE', () => {
       dtype: 'F32',
       arch: 'v1.0-caffe',
       recipe: 'caffe',
+      classes: '1000',
       input_size: '227x227',
       image: TENCH,
+      recipe_source: expect.stringMatching(/Caffe form/),
       weights: 'squeezenet1_0-deep-compression.sqz',
       weights_format: 'sqz',
       weights_sha256: createHash('sha256').update(readFileSync(weights)).digest('hex'),
@@ -163,13 +166,14 @@ describe('squeezenet trace IMAGE --out FILE', () => {
     }
     const missing = cli(['trace', join(tmp, 'nope.jpg'), '--out', join(tmp, 'x.safetensors')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`squeezenet trace: ${join(tmp, 'nope.jpg')}: no such file\n`);
+    const last = (stderr: string): string => stderr.trimEnd().split('\n').at(-1)!;
+    expect(last(missing.stderr)).toBe(`squeezenet trace: ${join(tmp, 'nope.jpg')}: no such file`);
     const notTrace = cli(['trace', '--input-from', photo(), '--out', join(tmp, 'x.safetensors')]);
     expect(notTrace.code).toBe(1);
-    expect(notTrace.stderr).toMatch(new RegExp(`^squeezenet trace: ${photo().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: neither safetensors nor \\.npz \\(first bytes ff d8 [^\\n]*\\)\\n$`));
+    expect(last(notTrace.stderr)).toMatch(new RegExp(`^squeezenet trace: ${photo().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: neither safetensors nor \\.npz \\(first bytes ff d8 .*\\)$`));
     const noInput = cli(['trace', '--input-from', join(ROOT, 'fixtures', 'trace', 'numpy-savez.npz'), '--out', join(tmp, 'x.safetensors')]);
     expect(noInput.code).toBe(1);
-    expect(noInput.stderr).toMatch(/numpy-savez\.npz: has no tensor named input \(it has a, b, c, d\)\n$/);
+    expect(last(noInput.stderr)).toMatch(/numpy-savez\.npz: has no tensor named input \(it has a, b, c, d\)$/);
   });
 
   it('--help', () => {

@@ -9,7 +9,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { preprocess, RECIPES, topK, type LayerOutput } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { checkImageFile, decodeImage } from './images.js';
-import { CliError, loadModel, modelChoice, oneLine, weightsLocation, type CliModel, type ModelChoice } from './load.js';
+import { CliError, loadModel, modelChoice, modelReport, oneLine, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 import {
   formatForPath,
   npzChunks,
@@ -50,6 +50,9 @@ Options:
                      one the weight format implies
   --arch NAME        run the weights as another network with the same tensors
   -h, --help         this text
+
+The weights and the recipe used (and why) are told on stderr, as by classify; the
+recipe and the reason go into the metadata too.
 
 Exit codes: 0 written, 1 an input or the weights could not be read, 2 usage.`;
 
@@ -105,7 +108,7 @@ function imageSource(m: CliModel, file: string): Source {
     checkImageFile(file);
     const pixels = decodeImage(readFileSync(file));
     const size = RECIPES[m.recipe].input;
-    return { input: preprocess(pixels, m.recipe), height: size, width: size, meta: { image: basename(file), recipe: m.recipe } };
+    return { input: preprocess(pixels, m.recipe), height: size, width: size, meta: { image: basename(file), recipe: m.recipe, recipe_source: m.recipeSource.reason } };
   } catch (e) {
     throw new CliError(`${file}: ${oneLine(e)}`);
   }
@@ -165,6 +168,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
   try {
     const where = weightsLocation(args.flags.get('weights') as string | undefined);
     model = await loadModel(where, choice);
+    process.stderr.write(`${modelReport(model, 'trace').join('\n')}\n`);
     const source = inputFrom !== undefined ? traceSource(inputFrom) : imageSource(model, args.positionals[0]!);
     let run: { logits: Float32Array; layers: LayerOutput[] };
     try {
@@ -181,6 +185,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
       dtype: 'F32',
       layers: layers.map((l) => l.name).join(','),
       arch: model.arch,
+      classes: String(model.classes),
       input_size: `${source.height}x${source.width}`,
       ...source.meta,
       weights: basename(where.path),
@@ -196,10 +201,10 @@ export async function traceCommand(argv: string[]): Promise<number> {
     } catch (e) {
       throw new CliError(`cannot write ${out}: ${oneLine(e)}`);
     }
-    const best = topK(run.logits, 1)[0]!;
+    const best = topK(run.logits, 1, model.labels ? { labels: model.labels } : {})[0]!;
     process.stdout.write(
       `${out}: ${format}, ${layers.length} tensors, ${bytes.toLocaleString('en-US')} bytes; ${model.arch}, ${metadata.recipe}, ` +
-        `input ${metadata.input_size}; top-1 ${best.index} ${best.label} (${(100 * best.prob).toFixed(2)}%)\n`,
+        `input ${metadata.input_size}; top-1 ${best.index}${best.label ? ` ${best.label}` : ''} (${(100 * best.prob).toFixed(2)}%)\n`,
     );
     return 0;
   } catch (e) {
