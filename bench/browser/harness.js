@@ -87,3 +87,121 @@ export async function defaults(arch = 'v1.1', size = 35) {
   m.dispose();
   return out;
 }
+
+// --- the benchmark (npm run bench -- --browser): one engine and model per page -------------------
+
+const MODELS = {
+  'v1.0': { arch: 'v1.0-caffe', size: 227, onnx: '/build/onnx/squeezenet1_0.onnx' },
+  'v1.1': { arch: 'v1.1', size: 224, onnx: '/build/onnx/squeezenet1_1.onnx' },
+};
+
+let session;
+
+// The ONNX graph (the fixtures' seeded weights) as bytes, and its weights as Float32Arrays by name.
+async function graph(model) {
+  const bytes = new Uint8Array(await (await fetch(MODELS[model].onnx)).arrayBuffer());
+  const { loadWeights } = await import('/dist/src/index.js');
+  const { weights } = loadWeights(bytes);
+  const plain = new Map([...weights].map(([k, v]) => [k, v instanceof Float32Array ? v : v.data]));
+  return { bytes, weights: plain };
+}
+
+async function openEngine(engine, model, threads, simd) {
+  const { arch, size } = MODELS[model];
+  const { bytes, weights } = await graph(model);
+  if (engine === 'squeezenet-wasm') {
+    const net = await SqueezeNet.load({ arch, weights, threads, simd });
+    // the page's main thread may not block: runAsync runs on the model's Web Workers
+    return { threads: net.threads, simd: net.simd, note: net.threadsReason, run: (x) => net.runAsync(x), memory: () => net.memoryBytes, net };
+  }
+  if (engine === 'onnxruntime-web') {
+    const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.proxy = false;
+    const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const [inputName] = s.inputNames;
+    const [outputName] = s.outputNames;
+    return {
+      threads,
+      simd: 'plain',
+      note: `env.wasm.numThreads = ${threads}`,
+      run: async (x) => (await s.run({ [inputName]: new ort.Tensor('float32', x, [1, 3, size, size]) }))[outputName].data,
+      memory: () => null,
+    };
+  }
+  if (engine === 'tfjs-wasm') {
+    const tf = await import('@tensorflow/tfjs-core');
+    const backend = await import('@tensorflow/tfjs-backend-wasm');
+    backend.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
+    tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
+    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
+    await tf.ready();
+    const { buildTfjsSqueezeNet } = await import('/dist/bench/tfjs-squeezenet.js');
+    const net = buildTfjsSqueezeNet(tf, arch, weights);
+    const actual = threads > 1 ? backend.getThreadsCount() : 1;
+    return {
+      threads: actual,
+      simd: 'plain',
+      note: threads > 1 ? `threaded SIMD build, getThreadsCount() = ${actual} (tfjs takes half of navigator.hardwareConcurrency ${navigator.hardwareConcurrency})` : 'WASM_HAS_MULTITHREAD_SUPPORT = false',
+      run: (x) => net.run(x),
+      memory: () => null,
+    };
+  }
+  throw new Error(`unknown engine ${engine}`);
+}
+
+/** Opens one engine on one model in this page; `input` the NCHW image every later call runs. */
+export async function open({ engine, model, threads, simd, input }) {
+  const t0 = performance.now();
+  session = await openEngine(engine, model, threads, simd);
+  session.input = Float32Array.from(input);
+  return { threads: session.threads, simd: session.simd, note: session.note, load_ms: performance.now() - t0, runtime: `chromium ${/Chrome\/([\d.]+)/.exec(navigator.userAgent)?.[1] ?? '?'}` };
+}
+
+export async function logits() {
+  return Array.from(await session.run(session.input));
+}
+
+/** `warmup` seconds of untimed runs, then one sample per call for `maxTime` seconds (at least 5). */
+export async function time({ maxTime, warmup }) {
+  let end = performance.now() + warmup * 1000;
+  for (let n = 0; n < 3 || performance.now() < end; n++) await session.run(session.input);
+  const samples = [];
+  end = performance.now() + maxTime * 1000;
+  while (samples.length < 5 || performance.now() < end) {
+    const t = performance.now();
+    await session.run(session.input);
+    samples.push(performance.now() - t);
+  }
+  return { samples, count: 1 };
+}
+
+export function memory() {
+  return { bytes: session.memory() };
+}
+
+/** Ours: profile() rows averaged over `runs` (the page's main thread alone: profile is synchronous). */
+export function profile({ runs }) {
+  const net = session.net;
+  const sums = new Map();
+  for (let r = 0; r < runs; r++) {
+    for (const row of net.profile(session.input)) {
+      const s = sums.get(row.name) ?? { ms: 0, threads: row.threads.map(() => 0) };
+      s.ms += row.ms / runs;
+      row.threads.forEach((t, i) => (s.threads[i] += t / runs));
+      sums.set(row.name, s);
+    }
+  }
+  return { rows: [...sums].map(([name, s]) => ({ name, ...s })) };
+}
+
+/** Cold start: navigation to the first logits, ms (performance.now() counts from the navigation). */
+export async function cold({ engine, model, threads, simd }) {
+  if (engine === 'none') return { first_logits_ms: performance.now() };
+  const { size } = MODELS[model];
+  const s = await openEngine(engine, model, threads, simd);
+  const x = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.37) * 1.5);
+  await s.run(x);
+  return { first_logits_ms: performance.now() };
+}

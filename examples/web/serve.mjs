@@ -7,7 +7,8 @@
 // library (dist/src/), the kernels (build/*.wasm, and dist/build/ where the library looks for
 // them), the weights as /examples/web/weights.net (from ../shared, never committed:
 // $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared), a few shared sample
-// photos, and the threads and benchmark harness (bench/browser/); nothing else. GET and HEAD only.
+// photos, and the threads and benchmark harness (bench/browser/, with the ONNX graphs in
+// build/onnx/ and the peers' files from node_modules/); nothing else. GET and HEAD only.
 //
 // Every answer is cross-origin isolated (Cross-Origin-Opener-Policy: same-origin,
 // Cross-Origin-Embedder-Policy: require-corp), which a page needs for SharedArrayBuffer and so for
@@ -34,6 +35,7 @@ const TYPES = {
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.net': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
   '.jpeg': 'image/jpeg',
   '.jpg': 'image/jpeg',
   '.png': 'image/png',
@@ -45,8 +47,14 @@ const MOUNTS = [
   ['/examples/web/', join(ROOT, 'examples/web')],
   ['/dist/src/', join(ROOT, 'dist/src')],
   ['/dist/build/', join(ROOT, 'dist/build')],
+  ['/build/onnx/', join(ROOT, 'build/onnx')],
   ['/build/', join(ROOT, 'build')],
+  // the browser benchmark (npm run bench -- --browser): its pages, tfjs-squeezenet.js, and the other engines
   ['/bench/browser/', join(ROOT, 'bench/browser')],
+  ['/dist/bench/', join(ROOT, 'dist/bench')],
+  ['/node_modules/onnxruntime-web/dist/', join(ROOT, 'node_modules/onnxruntime-web/dist')],
+  ['/node_modules/@tensorflow/tfjs-core/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist')],
+  ['/node_modules/@tensorflow/tfjs-backend-wasm/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')],
 ];
 
 /** The headers that make a page cross-origin isolated. */
