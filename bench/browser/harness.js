@@ -100,8 +100,8 @@ let session;
 // The ONNX graph (the fixtures' seeded weights) as bytes, and its weights as Float32Arrays by name.
 async function graph(model) {
   const bytes = new Uint8Array(await (await fetch(MODELS[model].onnx)).arrayBuffer());
-  const { loadWeights } = await import('/dist/src/index.js');
-  const { weights } = loadWeights(bytes);
+  const { decodeWeights } = await import('/dist/src/index.js');
+  const { weights } = decodeWeights(bytes);
   const plain = new Map([...weights].map(([k, v]) => [k, v instanceof Float32Array ? v : v.data]));
   return { bytes, weights: plain };
 }
