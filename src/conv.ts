@@ -242,6 +242,11 @@ export interface ConvPhase {
    * tiles), `positions` (the 16 Winograd GEMMs), or `layer` (the kernel transforms the whole map at once).
    */
   readonly unit: 'output rows' | 'output channels' | 'tile rows' | 'positions' | 'layer';
+  /**
+   * About what one unit costs: its multiply-adds, or for a transform or a copy the floats it
+   * moves. Threads that share a stage of several phases split it by this (src/schedule.ts).
+   */
+  readonly cost: number;
 }
 
 /**
@@ -260,33 +265,35 @@ export function convLayer(op: ConvSize & { readonly name: string }, packed: Pack
   if (op.inC !== packed.inC || op.outC !== packed.outC || op.kernel !== packed.kernel || op.stride !== packed.stride || op.pad !== packed.pad) {
     throw new Error(`${name}: packed weights of another shape`);
   }
-  return { ...packed, name, inH, inW, outH, outW, scratch, phases: phasesOf(packed.method, op) };
+  return { ...packed, name, inH, inW, outH, outW, scratch, phases: phasesOf(packed.method, op, packed.csr?.nonzero ?? 0) };
 }
 
-function phasesOf(method: ConvMethod, op: ConvSize): ConvPhase[] {
+function phasesOf(method: ConvMethod, op: ConvSize, nonzero: number): ConvPhase[] {
+  const { inC, outC, inH, inW, outW, kernel } = op;
   switch (method) {
     case 'gemm1x1':
-      return [{ kernels: 'f32_gemm_4x8', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_gemm_4x8', units: op.outH, unit: 'output rows', cost: outW * outC * inC }];
     case 'padded1x1':
-      return [{ kernels: 'f32_gemm_4x8, f32_fill_rows, copy', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_gemm_4x8, f32_fill_rows, copy', units: op.outH, unit: 'output rows', cost: inW * outC * inC }];
     case 'sparse': {
       const phases: ConvPhase[] = [
-        { kernels: 'f32_transpose', units: 1, unit: 'layer' },
-        { kernels: 'f32_spmm_32x1', units: op.outC, unit: 'output channels' },
+        { kernels: 'f32_transpose', units: 1, unit: 'layer', cost: inH * inW * inC },
+        { kernels: 'f32_spmm_32x1', units: outC, unit: 'output channels', cost: (inH * inW * nonzero) / outC },
       ];
-      if (op.pad > 0) phases.push({ kernels: 'f32_fill_rows, copy', units: op.outH, unit: 'output rows' });
+      if (op.pad > 0) phases.push({ kernels: 'f32_fill_rows, copy', units: op.outH, unit: 'output rows', cost: outW * outC });
       return phases;
     }
     case 'winograd': {
       const tileRows = Math.ceil(op.outH / 2);
+      const tw = Math.ceil(outW / 2);
       return [
-        { kernels: 'f32_winograd23_input_nhwc', units: tileRows, unit: 'tile rows' },
-        { kernels: 'f32_gemm_4x8', units: 16, unit: 'positions' },
-        { kernels: 'f32_winograd23_output_nhwc', units: tileRows, unit: 'tile rows' },
+        { kernels: 'f32_winograd23_input_nhwc', units: tileRows, unit: 'tile rows', cost: 16 * tw * inC },
+        { kernels: 'f32_gemm_4x8', units: 16, unit: 'positions', cost: tileRows * tw * outC * inC },
+        { kernels: 'f32_winograd23_output_nhwc', units: tileRows, unit: 'tile rows', cost: 16 * tw * outC },
       ];
     }
     case 'im2col':
-      return [{ kernels: 'f32_im2col_nhwc_rows, f32_gemm_4x8', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_im2col_nhwc_rows, f32_gemm_4x8', units: op.outH, unit: 'output rows', cost: outW * outC * inC * kernel * kernel }];
   }
 }
 

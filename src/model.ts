@@ -545,7 +545,7 @@ export class SqueezeNet {
     const [, height, width] = p.input;
     let row = 0;
     // a convolution as src/conv.ts lowers it: a stage per phase, into channels [first, first + outC) of rows of ldc
-    const conv = (name: string, x: number, y: number, ldc: number, first: number, relu = true): void => {
+    const phases = (name: string, x: number, y: number, ldc: number, first: number, relu = true): Stage[] => {
       const op = p.convs.find((c) => c.name === name)!;
       const layer = convLayer(op, this.convs.get(name)!, scratch);
       const band = bandFloats(convScratchFloats(layer.method, op).cols) * 4;
@@ -553,10 +553,27 @@ export class SqueezeNet {
         layer.method === 'im2col'
           ? Array.from({ length: this.threads }, (_, t) => ({ ...layer, scratch: { ...scratch, cols: scratch.cols + t * band } }))
           : [layer];
-      layer.phases.forEach((phase, i) => {
-        const captures = i === layer.phases.length - 1 && name.includes('.') ? [{ name, at: y, c: layer.outC, h: layer.outH, w: layer.outW, ldc, first }] : [];
-        stages.push({ row, tasks: [{ op: 'conv', layers, io: { x, y, ldc, first, relu }, phase: i, units: phase.units }], captures });
-      });
+      return layer.phases.map((phase, i) => ({
+        row,
+        tasks: [{ op: 'conv', layers, io: { x, y, ldc, first, relu }, phase: i, units: phase.units, cost: phase.cost }],
+        captures: i === layer.phases.length - 1 && name.includes('.') ? [{ name, at: y, c: layer.outC, h: layer.outH, w: layer.outW, ldc, first }] : [],
+      }));
+    };
+    const conv = (name: string, x: number, y: number, ldc: number, first: number, relu = true): void => {
+      stages.push(...phases(name, x, y, ldc, first, relu));
+    };
+    // a Fire module's two expand convolutions: both read the squeeze output and write apart (their
+    // channel slices of y, their own scratch), so expand1x1 (one phase: a GEMM on the map) shares
+    // a stage with expand3x3's first phase (Winograd's input transform, or im2col bands): one
+    // barrier fewer per Fire module
+    const expands = (squeeze: number, y: number, ldc: number, e1: string, e3: string, first3: number): void => {
+      const one = phases(e1, squeeze, y, ldc, 0);
+      const three = phases(e3, squeeze, y, ldc, first3);
+      if (one.length !== 1) {
+        stages.push(...one, ...three);
+        return;
+      }
+      stages.push({ row, tasks: [...one[0]!.tasks, ...three[0]!.tasks], captures: [...one[0]!.captures, ...three[0]!.captures] }, ...three.slice(1));
     };
     // the input NCHW -> NHWC: a transpose of 3 rows of height * width pixels
     stages.push({ row, tasks: [{ op: 'transpose', src: b.inputNCHW, rows: 3, cols: height * width, dst: b.inputNHWC, units: 1 }], captures: [] });
@@ -582,8 +599,7 @@ export class SqueezeNet {
         case 'fire':
           // fire: squeeze 1x1 -> expand 1x1 | expand 3x3 -> concat, each branch writing its channel slice
           conv(`${spec.name}.squeeze`, x, b.squeeze, spec.s1x1, 0);
-          conv(`${spec.name}.expand1x1`, b.squeeze, y, c, 0);
-          conv(`${spec.name}.expand3x3`, b.squeeze, y, c, spec.e1x1);
+          expands(b.squeeze, y, c, `${spec.name}.expand1x1`, `${spec.name}.expand3x3`, spec.e1x1);
           if (spec.bypass === 'simple') {
             // simple bypass: + the module's input
             stages.push({ row, tasks: [{ op: 'add', y, x, rowFloats: c * w, units: h }], captures: [] });

@@ -17,6 +17,8 @@ export type Task =
       readonly io: ConvIO;
       readonly phase: number;
       readonly units: number;
+      /** About what one unit costs (the phase's `cost`): how a stage of several tasks is split. */
+      readonly cost?: number;
     }
   | {
       /** f32_transpose (the input, NCHW to NHWC): one unit. */
@@ -111,21 +113,35 @@ export function runTask(arena: Arena, task: Task, thread: number, from: number, 
 /** A thread's share of a stage: [task index, from, to] ranges. */
 export type Share = readonly (readonly [number, number, number])[];
 
+const costOf = (t: Task): number => (t.op === 'conv' && t.cost !== undefined && t.cost > 0 ? t.cost : 1);
+
 /**
  * Thread `thread` of `threads`'s share of a stage: the stage's units (its tasks' units one after
- * another) cut into `threads` contiguous ranges as equal as whole units allow.
+ * another) cut into `threads` contiguous ranges. One task: as equal in units as whole units
+ * allow. Several: as equal in cost (each task's `cost` per unit) as whole units allow: a unit
+ * belongs to the thread whose slice of the total cost holds the unit's middle.
  */
 export function shareOf(stage: Stage, thread: number, threads: number): Share {
-  const total = stage.tasks.reduce((n, t) => n + t.units, 0);
-  const lo = Math.floor((thread * total) / threads);
-  const hi = Math.floor(((thread + 1) * total) / threads);
   const out: [number, number, number][] = [];
+  if (stage.tasks.length === 1) {
+    const units = stage.tasks[0]!.units;
+    const from = Math.floor((thread * units) / threads);
+    const to = Math.floor(((thread + 1) * units) / threads);
+    if (to > from) out.push([0, from, to]);
+    return out;
+  }
+  const total = stage.tasks.reduce((n, t) => n + t.units * costOf(t), 0);
+  // thread t's slice of the cost is [bound(t), bound(t + 1)); the same expression on every thread
+  const bound = (t: number): number => (t * total) / threads;
   let base = 0;
   stage.tasks.forEach((t, i) => {
-    const from = Math.max(lo - base, 0);
-    const to = Math.min(hi - base, t.units);
+    const c = costOf(t);
+    // first unit whose middle, base + (u + 0.5) * c, is at or past b
+    const first = (b: number): number => Math.min(t.units, Math.max(0, Math.ceil((b - base) / c - 0.5)));
+    const from = first(bound(thread));
+    const to = thread === threads - 1 ? t.units : first(bound(thread + 1));
     if (to > from) out.push([i, from, to]);
-    base += t.units;
+    base += t.units * c;
   });
   return out;
 }

@@ -202,4 +202,33 @@ describe('shareOf: the threads\' shares of a stage cover every unit exactly once
       }
     }
   });
+
+  it('splits a stage of tasks whose units cost differently by cost, each thread within one unit of an equal share', async () => {
+    const { shareOf } = await import('../src/schedule.js');
+    const rand = seededRandom(21);
+    for (let trial = 0; trial < 200; trial++) {
+      const tasks = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => ({
+        op: 'conv' as const,
+        layers: [],
+        io: { x: 0, y: 0, ldc: 1, first: 0, relu: false },
+        phase: 0,
+        units: Math.floor(rand() * 60),
+        cost: 1 + Math.floor(rand() * 1000),
+      }));
+      const stage = { row: 0, captures: [], tasks };
+      const n = 1 + Math.floor(rand() * 5);
+      const total = tasks.reduce((a, t) => a + t.units * t.cost, 0);
+      const worst = Math.max(0, ...tasks.filter((t) => t.units > 0).map((t) => t.cost));
+      const seen = tasks.map((t) => new Array<number>(t.units).fill(0));
+      for (let t = 0; t < n; t++) {
+        let cost = 0;
+        for (const [i, from, to] of shareOf(stage as never, t, n)) {
+          for (let u = from; u < to; u++) seen[i]![u]!++;
+          cost += (to - from) * tasks[i]!.cost;
+        }
+        if (tasks.length > 1) expect(Math.abs(cost - total / n), JSON.stringify({ tasks, n, t })).toBeLessThanOrEqual(worst);
+      }
+      expect(seen.flat().every((c) => c === 1)).toBe(true);
+    }
+  });
 });
