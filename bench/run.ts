@@ -27,7 +27,7 @@ timings. Tables go to stdout, progress to stderr.
 Options:
   --json             print one JSON object on stdout and nothing else
   --json-out FILE    also write that JSON object to FILE (with the tables on stdout)
-  --layers           add ms, share and GFLOP/s per Table-1 row for squeezenet-wasm (model.profile)
+  --layers           add, for each of our rows, ms per Table-1 row and each thread's busy ms (model.profile)
   --kernels          instead of the engines: time every v1.0-caffe convolution as the engine
                      lowers it (src/conv.ts), by each method that can run it, and every pool
   --onnx DIR         where squeezenet1_0.onnx and squeezenet1_1.onnx are (default build/onnx); make

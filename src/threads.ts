@@ -329,6 +329,11 @@ export function serve(init: ThreadInit, arena: Arena, seen: number): void {
     const go = Atomics.load(ctl, GO);
     if (go === seen) continue;
     seen = go;
+    // The calling thread may have grown the memory since (a new input size, or while this thread
+    // started). V8 before Node 22 keeps another thread's memory.buffer at its old length until
+    // that thread grows it itself: grow(0) brings this thread's views (and the program's bytes)
+    // up to the memory's length.
+    init.memory.grow(0);
     const n = Atomics.load(ctl, PARTICIPANTS);
     const flags = Atomics.load(ctl, FLAGS);
     let failed = false;

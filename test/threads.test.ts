@@ -155,6 +155,40 @@ describe('threads: the option, the default and the fallback', () => {
     three.dispose();
   });
 
+  it('keeps one thread\'s bits when the memory grows under the threads (a much larger input, v1.0-caffe\'s padded conv10 copied by the workers)', async () => {
+    const w = randomWeights(plan(ARCHS['v1.0-caffe'], 35), 9);
+    const one = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: w, inputSize: 35, threads: 1, warmup: false });
+    const two = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: w, inputSize: 35, threads: 2, warmup: false });
+    const bytes = two.memoryBytes;
+    for (const size of [35, 227, 35, 301]) {
+      const x = image(size, size, size);
+      expectSameBits(two.run(x, { height: size }), one.run(x, { height: size }), `${size}x${size}`);
+    }
+    expect(two.memoryBytes).toBeGreaterThan(bytes);
+    one.dispose();
+    two.dispose();
+  });
+
+  it('a worker reads a program published beyond the memory it saw when it started (the memory grown since)', async () => {
+    const { ThreadTeam } = await import('../src/threads.js');
+    const { Arena } = await import('../src/arena.js');
+    const { instantiate } = await import('../src/wasm.js');
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024, shared: true });
+    const module = await compileKernels(undefined, false, { threads: true });
+    const team = await ThreadTeam.start(module, memory, 2);
+    try {
+      const arena = new Arena(await instantiate(module, { memory }));
+      // grown after the worker instantiated the module: an empty program at 4 MiB
+      const at = arena.alloc(1 << 20);
+      const json = new TextEncoder().encode('[]');
+      new Uint8Array(memory.buffer, at, json.length).set(json);
+      team.publish(at, json.length, 0);
+      expect(() => team.run(arena, [], [], 0)).not.toThrow();
+    } finally {
+      team.dispose();
+    }
+  });
+
   it('profile(): a row per row of Table 1, with the busy milliseconds of each thread', async () => {
     const m = await load({ threads: 3 });
     const rows = m.profile(image(35, 35, 7));
