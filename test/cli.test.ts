@@ -110,7 +110,7 @@ describe('squeezenet classify', () => {
   it('--help, and usage errors exit 2', () => {
     const help = cli(['classify', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[--weights FILE\] \[--top K\] \[--json\] IMAGE\.\.\./);
+    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[options\] IMAGE\|DIR\|- \.\.\./);
     for (const args of [['classify'], ['classify', '--top', '0', 'x.jpg'], ['classify', '--top', '1001', 'x.jpg'], ['classify', '--bogus', 'x.jpg']]) {
       const r = cli(args);
       expect(r.code, args.join(' ')).toBe(2);

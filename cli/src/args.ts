@@ -12,15 +12,18 @@ export interface ParsedArgs {
   readonly positionals: string[];
 }
 
+/** The one-letter forms, the same in every subcommand. */
+const SHORT: Record<string, string> = { help: 'h', recursive: 'r' };
+
 /**
- * `valued` lists the options that take a value; `boolean` the ones that do not (`-h` is `--help`).
+ * `valued` lists the options that take a value; `boolean` the ones that do not (`-h` is `--help`, `-r` `--recursive`).
  * Anything else, a missing value, or a value given to a boolean option is a {@link UsageError}.
  * `-` is a positional (standard input); everything after `--` is positional.
  */
 export function parseArgs(argv: readonly string[], valued: readonly string[], boolean: readonly string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const name of valued) options[name] = { type: 'string' };
-  for (const name of boolean) options[name] = { type: 'boolean', ...(name === 'help' ? { short: 'h' } : {}) };
+  for (const name of boolean) options[name] = { type: 'boolean', ...(name in SHORT ? { short: SHORT[name] } : {}) };
   let parsed;
   try {
     parsed = parseNodeArgs({ args: [...argv], options, allowPositionals: true, strict: true });

@@ -3,13 +3,17 @@
 import type { Prediction } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
 import { checkImageFile } from './images.js';
-import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
+import { expandInputs, readStdin, STDIN } from './inputs.js';
+import { classifyBytes, classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
-const HELP = `Usage: squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
+const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
 Classifies JPEG and PNG photos with the pretrained Deep Compression SqueezeNet v1.0
 (0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
 centre crop 227, BGR minus the means 104/117/123.
+
+IMAGE is a file; DIR classifies the images in a folder (sorted by name; with
+--recursive its subfolders too); - reads one image from standard input.
 
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
@@ -23,6 +27,7 @@ Options:
   --arch NAME     run the weights as another network with the same tensors, e.g.
                   v1.0-caffe or simple-bypass for v1.0 weights
   --top K         how many classes per image (default 5, at most 1000)
+  -r, --recursive with DIR: descend into its subfolders
   --json          one JSON object per image and line:
                   {"file", "top": [{"index", "synset", "label", "prob"}]}
   --progress      show [i/n] progress on stderr even when it is not a terminal
@@ -49,7 +54,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   let top: number;
   let choice: ModelChoice;
   try {
-    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch'], ['json', 'help', 'progress', 'no-progress']);
+    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -66,9 +71,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const json = args.flags.has('json');
-  const files = args.positionals;
+  let files: string[];
   let model;
   try {
+    files = expandInputs(args.positionals, args.flags.has('recursive'));
+    if (files.length === 0) throw new CliError(`no images in ${args.positionals.join(', ')}`);
     model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined), choice);
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
@@ -78,17 +85,21 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const progress = Progress.choose(args.flags.has('progress'), args.flags.has('no-progress'), files.length);
   let failed = 0;
   let printed = 0;
-  files.forEach((file, i) => {
+  for (const [i, file] of files.entries()) {
     progress.tick(i + 1, file);
     let result: Prediction[];
     try {
-      checkImageFile(file); // a FIFO or /dev/zero would block or never end
-      result = classifyFile(model, file, top);
+      if (file === STDIN) {
+        result = classifyBytes(model, await readStdin(), top);
+      } else {
+        checkImageFile(file); // a FIFO or /dev/zero would block or never end
+        result = classifyFile(model, file, top);
+      }
     } catch (e) {
       failed++;
       progress.clear();
       process.stderr.write(`squeezenet classify: ${file}: ${oneLine(e)}\n`);
-      return;
+      continue;
     }
     progress.clear();
     if (json) {
@@ -98,7 +109,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${printed > 0 ? '\n' : ''}${table(file, result)}\n`);
     }
     printed++;
-  });
+  }
   progress.clear();
   model.dispose();
   if (failed > 0) process.stderr.write(`squeezenet classify: ${failed} of ${files.length} images failed\n`);

@@ -124,6 +124,11 @@ export function classifyFile(m: CliModel, file: string, top: number): Prediction
     const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
     throw new CliError(reason);
   }
+  return classifyBytes(m, bytes, top);
+}
+
+/** Decodes, preprocesses (with the model's recipe) and classifies an image file's bytes. */
+export function classifyBytes(m: CliModel, bytes: Uint8Array, top: number): Prediction[] {
   const input = preprocess(decodeImage(bytes), m.recipe);
   const size = RECIPES[m.recipe].input;
   return topK(m.model.run(input, { height: size, width: size }), top);

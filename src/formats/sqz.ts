@@ -449,16 +449,17 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
   }
   const codes = new Uint16Array(r.n);
   const codeAt = readStream(b, r.codes, r.gaps, r.n, r.bits, (r.flags & FLAG_HUFFMAN_CODES) !== 0, 'code stream', r.name, codes);
-  for (let i = 0; i < r.n; i++) {
-    if (codes[i]! > r.k) throw f(`code stream: entry ${i} has code ${codes[i]}, the codebook has ${r.k} values besides 0`, codeAt(i));
-  }
   const gaps = new Uint16Array(r.n);
   const gapAt = readStream(b, r.gaps, r.end, r.n, r.gapBits, (r.flags & FLAG_HUFFMAN_GAPS) !== 0, 'gap stream', r.name, gaps);
+  // One pass checks both streams; the first bad entry is then reported with its byte.
   const numel = numelOf(r.shape);
   let p = -1;
   for (let i = 0; i < r.n; i++) {
     p += gaps[i]! + 1;
-    if (p >= numel) throw f(`gap stream: entry ${i} of ${r.n} lands at position ${p}, past the end of the ${numel}-weight tensor`, gapAt(i));
+    if (codes[i]! > r.k || p >= numel) {
+      if (codes[i]! > r.k) throw f(`code stream: entry ${i} has code ${codes[i]}, the codebook has ${r.k} values besides 0`, codeAt(i));
+      throw f(`gap stream: entry ${i} of ${r.n} lands at position ${p}, past the end of the ${numel}-weight tensor`, gapAt(i));
+    }
   }
   return {
     name: r.name,
