@@ -37,11 +37,16 @@ export function requireBuild(...rels) {
   }
 }
 
-/** The environment for commands run as a user would: no SQUEEZENET_* variables, no npm_* from `npm run`. */
+/**
+ * The environment for commands run as a user would: no SQUEEZENET_* variables, and none of what
+ * `npm run` adds about this repository (its package.json fields, its folder as npm's local
+ * prefix). npm's own settings (registry, cache, certificates) are kept.
+ */
 export function userEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('SQUEEZENET_') || k.toLowerCase().startsWith('npm_')) continue;
+    const lower = k.toLowerCase();
+    if (k.startsWith('SQUEEZENET_') || /^npm_(package_|lifecycle_|command$|config_local_prefix$|config_call$)/.test(lower)) continue;
     env[k] = v;
   }
   // Quiet, offline-friendly npm: no update notice, no funding or audit lines.

@@ -83,8 +83,12 @@ async function main() {
   mkdirSync(packs);
   const lib = await pack(ROOT, packs);
   const cli = await pack(join(ROOT, 'cli'), packs);
-  check(lib.files.some((f) => f.path === 'LICENSE') && lib.files.some((f) => f.path === 'dist/models/squeezenet1_0-deep-compression.sqz') && lib.files.some((f) => f.path === 'dist/build/squeezenet.wasm'),
-    `${lib.filename} holds LICENSE, dist/build/squeezenet.wasm and dist/models/squeezenet1_0-deep-compression.sqz`);
+  const holds = (record, paths) => {
+    const missing = paths.filter((path) => !record.files.some((f) => f.path === path));
+    check(missing.length === 0, `${record.filename} holds ${paths.join(', ')}${missing.length ? `; missing: ${missing.join(', ')}` : ''}`);
+  };
+  holds(lib, ['LICENSE', 'dist/build/squeezenet.wasm', 'dist/models/squeezenet1_0-deep-compression.sqz', 'dist/models/LICENSE']);
+  holds(cli, ['LICENSE', 'dist/main.js']);
 
   console.log('\n--- the library alone installs nothing else');
   const alone = join(tmp, 'library-alone');
@@ -150,7 +154,9 @@ async function main() {
   console.log('\n--- lint the package');
   // publint on the installed copy: exactly the tarball's files.
   r = await run(BIN('publint'), ['run', '--strict', '--pack', 'false', 'node_modules/squeezenet-wasm'], { cwd: app, env, show: 'publint run --strict --pack false node_modules/squeezenet-wasm' });
-  check(r.code === 0 && /All good!/.test(r.stdout) && !/suggestion|warning|error/i.test(r.stdout.replace(/All good!/, '')), 'publint: all good, no suggestions');
+  check(r.code === 0 && /All good!/.test(r.stdout) && !/suggestion|warning|error/i.test(r.stdout.replace(/All good!/, '')), 'publint (library): all good, no suggestions');
+  r = await run(BIN('publint'), ['run', '--strict', '--pack', 'false', 'node_modules/squeezenet-wasm-cli'], { cwd: app, env, show: 'publint run --strict --pack false node_modules/squeezenet-wasm-cli' });
+  check(r.code === 0 && /All good!/.test(r.stdout) && !/suggestion|warning|error/i.test(r.stdout.replace(/All good!/, '')), 'publint (command line): all good, no suggestions');
   // attw on the tarball. The library is ESM only (type: module, no require entry), which the
   // esm-only profile states; the .wasm and .sqz subpaths are files for bundlers and Workers to
   // import as assets, not modules with types.
