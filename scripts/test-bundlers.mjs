@@ -4,7 +4,7 @@
 // classify() with no `wasm` option on the committed test image; its top-1 must be PyTorch's
 // (fixtures/test-data-top5.json).
 //
-// Vite (`vite build`, and the `vite` dev server) and webpack 5 (`webpack --mode production`) run
+// Vite (`vite build`, the `vite` dev server, `vite preview`) and webpack 5 (`webpack --mode production`) run
 // at their defaults: no config file. esbuild, Rollup and Bun do not rewrite
 // `new URL('../build/squeezenet.wasm', import.meta.url)`; their lines copy the package's build/
 // and models/ folders beside the bundle's folder. Each line below is the README's ("Bundlers"),
