@@ -233,7 +233,7 @@ async function main() {
     const warnings = `${r.stdout}\n${r.stderr}`
       .replace(/\x1b\[[0-9;]*m/g, '')
       .split('\n')
-      .filter((l) => /warn|\(!\)|node:fs|Can't resolve|Critical dependency|error/i.test(l) && !hints.test(l));
+      .filter((l) => /\b(warn|warning|error)\b|WARNING in|ERROR in|\(!\)|node:fs|Can't resolve|Critical dependency/i.test(l) && !hints.test(l));
     check(warnings.length === 0, `${tool.name}: no warnings${warnings.length ? `: ${warnings.join(' | ')}` : ''}`);
     write(dir, tool.after);
     if (tool.after) cpSync(join(ROOT, TEST_IMAGE), join(dir, tool.image));
