@@ -97,6 +97,8 @@ async function main() {
   const installed = JSON.parse(readFileSync(join(alone, 'node_modules/squeezenet-wasm/package.json'), 'utf8'));
   const fields = ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies'].filter((k) => installed[k] !== undefined && Object.keys(installed[k]).length > 0);
   check(fields.length === 0, `the library's package.json has no dependencies${fields.length ? `: it has ${fields.map((k) => `${k} ${JSON.stringify(installed[k])}`).join(', ')}` : ''}`);
+  const hooks = ['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => installed.scripts?.[k] !== undefined);
+  check(hooks.length === 0, `the library's package.json runs nothing at a consumer's install${hooks.length ? `: it has ${hooks.join(', ')}` : ''}`);
   const tree = Object.keys(JSON.parse(readFileSync(join(alone, 'package-lock.json'), 'utf8')).packages).filter((k) => k !== '');
   check(tree.length === 1 && tree[0] === 'node_modules/squeezenet-wasm', `installing it installs ${tree.length} package${tree.length === 1 ? '' : 's'}: ${tree.join(', ')}`);
 
