@@ -2,6 +2,9 @@
 """Write test/data/images/: small synthetic JPEG and PNG files in the variants the CLI must read,
 each with PIL's decoding of it (convert('RGB'), raw RGB bytes) beside it as NAME.rgb (for the
 16-bit PNG, the 8-bit grey it was made from: PIL clips rather than rescales there).
+Also picture-240x180.png, the same formula at 240x180 (no .rgb beside it): the image that the
+packaging tests (scripts/test-consumer.mjs, scripts/test-bundlers.mjs) classify, with PyTorch's
+top-5 for it in fixtures/test-data-top5.json (fixtures/test-data-top5.py).
 
 test/cli.test.ts decodes each with the CLI's decoders and compares against PIL's pixels.
 The pictures are formulas (ramps, a checkerboard, a disc), not photos.
@@ -54,7 +57,9 @@ def main():
         expected = rgb.convert("L").convert("RGB") if name == "grey16.png" else im.convert("RGB")
         np.asarray(expected).tofile(OUT / f"{name}.rgb")
     (OUT / "images.json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(f"wrote {len(files)} images to {OUT}")
+    # Big enough for the Caffe recipe to upscale little; PyTorch's top-1 is clear (pinwheel).
+    Image.fromarray(picture(240, 180), "RGB").save(OUT / "picture-240x180.png", optimize=True)
+    print(f"wrote {len(files) + 1} images to {OUT}")
 
 
 if __name__ == "__main__":
