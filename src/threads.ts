@@ -44,6 +44,9 @@ export const MAX_STAGES = 1024;
 /** How long the calling thread waits at a barrier before it decides a thread has stopped. */
 const STALL_MS = 60_000;
 
+/** How long a thread may take to start (load its script, instantiate the kernels) before the model gives up on threads. */
+const START_MS = 20_000;
+
 
 /** What a thread is started with. */
 export interface ThreadInit {
@@ -113,6 +116,19 @@ interface Handle {
   terminate(): void;
 }
 
+// Rejects after START_MS, ending the thread: a runtime whose workers cannot take a shared memory
+// may never answer, and the model then runs on one thread rather than wait for ever.
+function started(ready: Promise<void>, index: number, end: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      end();
+      reject(new WorkerError(`thread ${index} did not start within ${START_MS / 1000} s`, -1));
+    }, START_MS);
+  });
+  return Promise.race([ready, late]).finally(() => clearTimeout(timer));
+}
+
 async function spawn(init: ThreadInit): Promise<Handle> {
   const url = workerUrl();
   if (isNode) {
@@ -125,22 +141,24 @@ async function spawn(init: ThreadInit): Promise<Handle> {
     };
     const { Worker } = await nodeModule<{ Worker: new (url: URL, options: object) => NodeWorker }>('node:worker_threads');
     const w = new Worker(url, { workerData: init, name: `squeezenet-wasm thread ${init.index}` });
-    await new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       w.once('message', (m: { ready?: true; error?: WireError }) => (m.ready ? resolve() : reject(fromWire(m.error))));
       w.once('error', (e: Error) => reject(new WasmError(`thread ${init.index} could not start: ${e.message}`)));
       w.once('exit', (code: number) => reject(new WorkerError(`thread ${init.index} exited with code ${code} before it was ready`, -1, code)));
     });
+    await started(ready, init.index, () => void w.terminate());
     w.on('error', () => {}); // a thread that fails later is caught at the barrier
     w.unref(); // an idle thread does not keep the process alive
     return { terminate: () => void w.terminate() };
   }
   const W = (globalThis as unknown as { Worker: new (url: URL, options: object) => Worker }).Worker;
   const w = new W(url, { type: 'module', name: `squeezenet-wasm thread ${init.index}` });
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     w.onmessage = (e: MessageEvent<{ ready?: true; error?: WireError }>) => (e.data.ready ? resolve() : reject(fromWire(e.data.error)));
     w.onerror = (e: ErrorEvent) => reject(new WasmError(`thread ${init.index} could not start (${url.href}): ${e.message ?? 'the worker script failed to load'}`));
     w.postMessage(init);
   });
+  await started(ready, init.index, () => w.terminate());
   w.onmessage = null;
   return { terminate: () => w.terminate() };
 }
