@@ -21,12 +21,20 @@ async function start(init: ThreadInit, post: (m: unknown) => void): Promise<void
 }
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-if (isNode) {
+type Threads = { parentPort: { postMessage(m: unknown): void }; workerData: ThreadInit };
+const NODE_THREADS = 'node:worker_threads';
+
+// Node: worker_threads, looked up at run time so that bundlers for the browser never see it
+// (and no top-level await, which some bundlers' worker formats refuse).
+async function nodeMain(): Promise<void> {
   const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const id = 'node:worker_threads';
-  type Threads = { parentPort: { postMessage(m: unknown): void }; workerData: ThreadInit };
-  const { parentPort, workerData } = typeof builtin === 'function' ? (builtin(id) as Threads) : ((await import(/* @vite-ignore */ id)) as Threads);
+  const { parentPort, workerData } =
+    typeof builtin === 'function' ? (builtin(NODE_THREADS) as Threads) : ((await import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_THREADS)) as Threads);
   await start(workerData, (m) => parentPort.postMessage(m));
+}
+
+if (isNode) {
+  void nodeMain();
 } else {
   const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<ThreadInit>) => void) | null; postMessage(m: unknown): void };
   scope.onmessage = (e) => {

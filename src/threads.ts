@@ -107,9 +107,13 @@ export function canBlock(): boolean {
   }
 }
 
-// The compiled worker script. From the TypeScript sources (vitest, tsx) that is the build in dist/.
-function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('../dist/src/thread-worker.js', import.meta.url) : new URL('./thread-worker.js', import.meta.url);
+// The compiled worker script for Node, beside this module; from the TypeScript sources (vitest,
+// tsx) the build in dist/. Joined at run time, so that bundlers do not take it for an asset (in a
+// browser the script is named by the new Worker(new URL(...)) that bundlers know: see spawn).
+function nodeWorkerUrl(): URL {
+  const here = import.meta.url;
+  const path = here.endsWith('.ts') ? ['..', 'dist', 'src', 'thread-worker.js'] : ['.', 'thread-worker.js'];
+  return new URL(path.join('/'), here);
 }
 
 interface Handle {
@@ -130,8 +134,8 @@ function started(ready: Promise<void>, index: number, end: () => void): Promise<
 }
 
 async function spawn(init: ThreadInit): Promise<Handle> {
-  const url = workerUrl();
   if (isNode) {
+    const url = nodeWorkerUrl();
     type NodeWorker = {
       once(event: string, f: (v: never) => void): void;
       on(event: string, f: (v: never) => void): void;
@@ -151,11 +155,11 @@ async function spawn(init: ThreadInit): Promise<Handle> {
     w.unref(); // an idle thread does not keep the process alive
     return { terminate: () => void w.terminate() };
   }
-  const W = (globalThis as unknown as { Worker: new (url: URL, options: object) => Worker }).Worker;
-  const w = new W(url, { type: 'module', name: `squeezenet-wasm thread ${init.index}` });
+  // written as bundlers recognise a worker (Vite, webpack 5 bundle the script and its imports)
+  const w = new Worker(new URL('./thread-worker.js', import.meta.url), { type: 'module', name: `squeezenet-wasm thread ${init.index}` });
   const ready = new Promise<void>((resolve, reject) => {
     w.onmessage = (e: MessageEvent<{ ready?: true; error?: WireError }>) => (e.data.ready ? resolve() : reject(fromWire(e.data.error)));
-    w.onerror = (e: ErrorEvent) => reject(new WasmError(`thread ${init.index} could not start (${url.href}): ${e.message ?? 'the worker script failed to load'}`));
+    w.onerror = (e: ErrorEvent) => reject(new WasmError(`thread ${init.index} could not start: ${e.message ?? 'its script (thread-worker.js, beside the library) failed to load'}`));
     w.postMessage(init);
   });
   await started(ready, init.index, () => w.terminate());
