@@ -3,7 +3,7 @@
 import { InputError } from './errors.js';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from './labels.js';
 import type { SqueezeNet } from './model.js';
-import { preprocess, RECIPES, type ImagePixels, type Recipe } from './preprocess.js';
+import { preprocess, RECIPES, type ImagePixels, type PreprocessOptions, type Recipe } from './preprocess.js';
 
 /** One ranked class. */
 export interface Prediction {
@@ -53,7 +53,7 @@ export function topK(logits: ArrayLike<number>, k = 5): Prediction[] {
   }));
 }
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends PreprocessOptions {
   /** How many classes to return (default 5). */
   readonly top?: number;
   /** Default: `caffe` for the `v1.0-caffe` network (the Deep Compression weights), else `torchvision`. */
@@ -61,7 +61,8 @@ export interface ClassifyOptions {
 }
 
 /**
- * Preprocesses decoded pixels, runs the network and returns its top classes.
+ * Preprocesses decoded pixels (RGBA composited over `options.background`, white by default),
+ * runs the network and returns its top classes.
  *
  * ```ts
  * const model = await loadDeepCompression(bytes);
@@ -71,7 +72,7 @@ export interface ClassifyOptions {
  */
 export function classify(model: SqueezeNet, image: ImagePixels, options: ClassifyOptions = {}): Prediction[] {
   const recipe = options.recipe ?? (model.arch.name === 'v1.0-caffe' ? 'caffe' : 'torchvision');
-  const input = preprocess(image, recipe);
+  const input = preprocess(image, recipe, options);
   const size = RECIPES[recipe].input;
   return topK(model.run(input, { height: size, width: size }), options.top ?? 5);
 }

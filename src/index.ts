@@ -76,6 +76,16 @@ export {
   type SqzWritten,
 } from './formats/sqz.js';
 export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
-export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
+export {
+  preprocess,
+  resizeBilinear,
+  RECIPES,
+  DEFAULT_BACKGROUND,
+  type Recipe,
+  type ImagePixels,
+  type RgbImage,
+  type Rgb,
+  type PreprocessOptions,
+} from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';
