@@ -19,7 +19,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const lib = await import(join(ROOT, 'dist/src/index.js')).catch((e) => {
   throw new Error(`cannot load dist/src/index.js (${e.message}): run \`npm run build:ts\` first`);
 });
-const { decodeImage } = await import(join(ROOT, 'dist/src/cli/images.js'));
+const { decodeImage } = await import(join(ROOT, 'cli/dist/images.js'));
 const { compress, decodeDeepCompression, loadDeepCompression, loadSqz, preprocess, topK } = lib;
 
 const args = process.argv.slice(2);

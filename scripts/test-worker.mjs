@@ -82,7 +82,7 @@ async function main() {
     else failed++;
   };
 
-  const { decodeImage } = await import(requireBuild('dist/src/cli/images.js'));
+  const { decodeImage } = await import(requireBuild('cli/dist/images.js'));
   const [port, minimalPort] = [await freePort(), await freePort()];
   const config = await buildWorker();
   const base = `http://127.0.0.1:${port}`;

@@ -16,7 +16,7 @@ export {
   type LayerSpec,
   type Metaparameters,
 } from './arch.js';
-export { sweepDesign, designPoint, designSvg, type DesignPoint } from './design.js';
+export { sweepDesign, designPoint, designSvg, range, type DesignPoint } from './design.js';
 export { plan, expectedWeights, poolOutSize, convOutSize, type Plan, type Row, type ConvOp, type Shape3 } from './plan.js';
 export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
@@ -71,6 +71,7 @@ export {
   SQZ_FORMAT,
   SQZ_MAGIC,
   SQZ_VERSION,
+  SQZ_MAX_WIDTH,
   type SqzFile,
   type SqzLayer,
   type SqzWritten,

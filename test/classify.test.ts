@@ -17,7 +17,7 @@ import {
   type LayerOutput,
   type SqueezeNet,
 } from '../src/index.js';
-import { decodeImage } from '../src/cli/images.js';
+import { decodeImage } from '../cli/src/images.js';
 import { compare, FIXTURES, readFixture, readManifest, type FixtureCase } from './fixture-reader.js';
 import { CLASSES, IMAGES, MODEL, shared } from './shared.js';
 

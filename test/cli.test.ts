@@ -1,4 +1,4 @@
-// The built command line (node dist/src/cli/main.js): classify and eval on real and broken files,
+// The built command line (node cli/dist/main.js): classify and eval on real and broken files,
 // help, usage errors, missing weights; and the image decoders on every variant of test/data/images.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError } from '../src/cli/images.js';
+import { decodeImage, ImageDecodeError } from '../cli/src/images.js';
 import { assertBuilt } from './built.js';
 import { diffAgainstPil } from './pil-compare.js';
 import { IMAGES, MODEL, ROOT, shared } from './shared.js';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(ROOT, 'cli', 'dist', 'main.js');
 
 interface Run {
   code: number | null;

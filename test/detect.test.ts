@@ -143,7 +143,7 @@ describe('registerWeightFormat: a format with its own magic joins the detection'
 });
 
 describe('the CLI: classify --weights with safetensors and ONNX (gzipped too), recipe from the format', () => {
-  const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  const CLI = join(ROOT, 'cli', 'dist', 'main.js');
   const tmp = mkdtempSync(join(tmpdir(), 'sqz-detect-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const cli = (args: string[]) => {

@@ -1,4 +1,4 @@
-// Fuzz: the CLI's image decoder (src/cli/images.ts: jpeg-js, pngjs, and the checks in front of
+// Fuzz: the CLI's image decoder (cli/src/images.ts: jpeg-js, pngjs, and the checks in front of
 // them) on damaged JPEG and PNG files, with the weight loaders' harness (test/fuzz-harness.ts):
 // every case is a decoded image of consistent size or an ImageDecodeError with a one-line
 // message; never another error, a hang, or a truncated file decoded as if whole (jpeg-js alone
@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { decodeImage, ImageDecodeError, MAX_MEGAPIXELS } from '../src/cli/images.js';
+import { decodeImage, ImageDecodeError, MAX_MEGAPIXELS } from '../cli/src/images.js';
 import type { ImagePixels } from '../src/index.js';
 import { fuzzLoader } from './fuzz-harness.js';
 import { ROOT } from './shared.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { decodeImage } from '../src/cli/images.js';
+import { decodeImage } from '../cli/src/images.js';
 
 /** Largest and mean |ours - PIL| over the RGB channels of `dir/name`, after checking its size. */
 export function diffAgainstPil(dir: string, name: string, size: readonly [number, number]): { max: number; mean: number } {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError, preprocess, resizeBilinear, RECIPES, type ImagePixels } from '../src/index.js';
-import { decodeImage } from '../src/cli/images.js';
+import { decodeImage } from '../cli/src/images.js';
 import { dense, readFixture, readManifest, type SampledTensor } from './fixture-reader.js';
 import { seededRandom } from './helpers.js';
 import { IMAGES, shared } from './shared.js';
@@ -100,7 +100,7 @@ describe('the fixture generator\'s own preprocessing (fixtures/preprocess-*.sqzf
 
 describe('the shared photos, decoded by jpeg-js, against PIL (libjpeg) in the real-*.sqzf.gz fixtures', () => {
   // PIL decodes with libjpeg-turbo, the CLI with jpeg-js plus libjpeg's chroma upsampling and
-  // colour conversion (src/cli/images.ts); only the two IDCTs still differ, by a level here and
+  // colour conversion (cli/src/images.ts); only the two IDCTs still differ, by a level here and
   // there. Measured on the fixtures' 4,096 samples: max 2, mean 0.13 (tench) and 0.12 (zebra);
   // over all 100 photos against PIL-decoded pixels: max 3, mean 0.11. The bounds leave a little
   // room over that and are far below what a resize or channel-order mistake gives (tens of levels).

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script, without types
 import { cli, imageCases, writeImageCases } from '../scripts/robustness-table.mjs';
-import { checkImageFile, ImageDecodeError } from '../src/cli/images.js';
+import { checkImageFile, ImageDecodeError } from '../cli/src/images.js';
 import { assertBuilt } from './built.js';
 import { diffAgainstPil } from './pil-compare.js';
 import { IMAGES, ROOT, shared } from './shared.js';
@@ -68,7 +68,7 @@ const SAYS: Record<string, RegExp> = {
 
 let tmp: string;
 beforeAll(() => {
-  assertBuilt(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+  assertBuilt(join(ROOT, 'cli', 'dist', 'main.js'));
   tmp = mkdtempSync(join(tmpdir(), 'squeezenet-robust-cli-'));
 });
 afterAll(() => {

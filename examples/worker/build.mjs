@@ -115,7 +115,7 @@ const classifier :Workerd.Worker = (
     (name = "weights.net", data = embed "weights.net"),
   ],
   compatibilityDate = "2025-09-01",
-  # node:fs only because src/cli/images.ts imports statSync (for files, unused here) beside its decoder.
+  # node:fs only because cli/src/images.ts imports statSync (for files, unused here) beside its decoder.
   compatibilityFlags = ["nodejs_compat", "enable_nodejs_fs_module"],
 );
 

@@ -10,7 +10,7 @@
 import wasm from './squeezenet.wasm';
 import weights from './weights.net';
 import { classify, InputError, loadDeepCompression, type SqueezeNet } from '../../src/index.js';
-import { decodeImage, ImageDecodeError } from '../../src/cli/images.js';
+import { decodeImage, ImageDecodeError } from '../../cli/src/images.js';
 
 /** Largest request body accepted, in bytes. */
 const MAX_BODY = 16 << 20;

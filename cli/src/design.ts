@@ -1,8 +1,7 @@
 // `squeezenet design`: Section 5's metaparameter sweeps as numbers, and optionally as an SVG.
 
 import { writeFileSync } from 'node:fs';
-import { V1_0_METAPARAMETERS } from '../arch.js';
-import { designSvg, range, sweepDesign } from '../design.js';
+import { V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 const HELP = `Usage: squeezenet design [--sr FROM:TO:STEP] [--pct FROM:TO:STEP | --pct LIST]

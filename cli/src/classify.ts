@@ -1,6 +1,6 @@
 // `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet or any weights given.
 
-import type { Prediction } from '../classify.js';
+import type { Prediction } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
 import { checkImageFile } from './images.js';
 import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';

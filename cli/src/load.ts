@@ -5,25 +5,22 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import type { ArchName } from '../arch.js';
-import { topK, type Prediction } from '../classify.js';
-import { loadWeights } from '../formats/detect.js';
-import { SqueezeNet } from '../model.js';
-import { preprocess, RECIPES, type Recipe } from '../preprocess.js';
+import { type ArchName, topK, type Prediction, loadWeights, SqueezeNet, preprocess, RECIPES, type Recipe } from 'squeezenet-wasm';
 import { UsageError } from './args.js';
 import { decodeImage } from './images.js';
 
 /** The Deep Compression model inside the shared directory. */
 export const SHARED_MODEL = 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net';
 
-/** The project root: the nearest folder above this file with a package.json (dist/src/cli -> ../../..). */
+/** The repository root in a checkout: the nearest folder above this file whose package.json is the library's. */
 export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
+  for (let i = 0; i < 5; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"squeezenet-wasm"/.test(readFileSync(pkg, 'utf8'))) return dir;
     dir = dirname(dir);
   }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 export interface WeightsLocation {

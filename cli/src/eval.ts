@@ -2,7 +2,7 @@
 
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { IMAGENET_CLASS_COUNT } from '../labels.js';
+import { IMAGENET_CLASS_COUNT } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { checkImageFile, IMAGE_EXTENSIONS } from './images.js';
 import { classifyFile, CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';

@@ -2,11 +2,8 @@
 // weights the project reads, into the .sqz container; prints the size of every part.
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { ARCHS, ARCH_NAMES, type ArchName } from '../arch.js';
-import { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer } from '../compress/encoder.js';
-import { SQZ_MAX_WIDTH } from '../formats/sqz.js';
+import { ARCHS, ARCH_NAMES, type ArchName, compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer, SQZ_MAX_WIDTH, loadWeights } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
-import { loadWeights } from '../formats/detect.js';
 import { CliError, readWeightsFile } from './load.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT

@@ -1,8 +1,6 @@
 // `squeezenet summary`: Table 1 for a network at an input size.
 
-import { ARCHS, ARCH_NAMES, type ArchName } from '../arch.js';
-import { plan } from '../plan.js';
-import { formatSummary } from '../summary.js';
+import { ARCHS, ARCH_NAMES, type ArchName, plan, formatSummary } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
 
 const HELP = `Usage: squeezenet summary [--arch NAME] [--input N | --input HxW] [--json]

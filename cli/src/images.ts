@@ -5,7 +5,7 @@ import { statSync, type Stats } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { ImagePixels } from '../preprocess.js';
+import type { ImagePixels } from 'squeezenet-wasm';
 
 /** A file that is not an image we can decode; the message says why, in one line. */
 export class ImageDecodeError extends Error {
