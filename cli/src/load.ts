@@ -1,13 +1,12 @@
-// What `classify` and `eval` share: finding the weights, loading the model once, reading an
-// image file to its top classes, progress on stderr.
+// What `classify` and `eval` share: finding the weights, loading the model once, progress on
+// stderr. Reading an image file to its top classes is cli/src/api.ts's classifyFile.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { type ArchName, topK, type Prediction, loadWeights, SqueezeNet, preprocess, RECIPES, type Recipe } from 'squeezenet-wasm';
+import { type ArchName, loadWeights, SqueezeNet, RECIPES, type Recipe } from 'squeezenet-wasm';
 import { UsageError } from './args.js';
-import { decodeImage } from './images.js';
 
 /** The Deep Compression model inside the shared directory. */
 export const SHARED_MODEL = 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net';
@@ -122,21 +121,6 @@ export function modelChoice(recipe: string | true | undefined, arch: string | tr
     throw new UsageError(`--arch must be one of ${ARCH_CHOICES.join(', ')}, got ${String(arch)}`);
   }
   return { ...(recipe === undefined ? {} : { recipe: recipe as Recipe }), ...(arch === undefined ? {} : { arch: arch as ArchName }) };
-}
-
-/** Reads, decodes, preprocesses (with the model's recipe) and classifies one image file. */
-export function classifyFile(m: CliModel, file: string, top: number): Prediction[] {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new CliError(reason);
-  }
-  const input = preprocess(decodeImage(bytes), m.recipe);
-  const size = RECIPES[m.recipe].input;
-  return topK(m.model.run(input, { height: size, width: size }), top);
 }
 
 /** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */
