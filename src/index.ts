@@ -80,6 +80,7 @@ export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, ty
 export {
   preprocess,
   resizeBilinear,
+  composite,
   RECIPES,
   DEFAULT_BACKGROUND,
   type Recipe,

@@ -254,6 +254,27 @@ function compositeRow(src: Uint8Array | Uint8ClampedArray, at: number, n: number
   }
 }
 
+/**
+ * The transparency rule on its own: `image` as opaque RGB, each RGBA pixel composited over
+ * `background` as {@link preprocess} does before resizing (see {@link PreprocessOptions}); RGB and
+ * grey pixels are returned as RGB unchanged. Throws InputError for bad pixels or a bad background.
+ */
+export function composite(image: ImagePixels, background: Rgb = DEFAULT_BACKGROUND): RgbImage {
+  const channels = checkPixels(image);
+  const bg = checkBackground(background);
+  if (bg === undefined) throw new InputError("composite needs a background colour [r, g, b], not 'ignore'");
+  const { width, height, data } = image;
+  const out = new Uint8Array(width * height * 3);
+  if (channels === 4) {
+    for (let y = 0; y < height; y++) compositeRow(data, y * width * 4, width, bg, out.subarray(y * width * 3));
+  } else {
+    for (let p = 0; p < width * height; p++) {
+      for (let c = 0; c < 3; c++) out[3 * p + c] = data[p * channels + (channels === 1 ? 0 : c)]!;
+    }
+  }
+  return { width, height, data: out };
+}
+
 /** Checks a `background` option: three integers 0..255, or 'ignore' (undefined returned). */
 function checkBackground(background: PreprocessOptions['background']): Rgb | undefined {
   if (background === 'ignore') return undefined;

@@ -126,10 +126,10 @@ export async function decodeImage(input: ImageInput, options: DecodeOptions = {}
   const header = readImageHeader(bytes);
   const { format } = header;
   if (!DECODED.includes(format)) throw new ImageDecodeError(`${format} images are not supported: ${DECODED_FORMATS} are decoded`, format);
-  const open = () =>
+  const open = (limitInputPixels: number | false = MAX_MEGAPIXELS * 1e6) =>
     sharp(bytes, {
       failOn: 'error', // PIL's rule: truncated or corrupt data is an error; a warning (extra bytes) is not
-      limitInputPixels: MAX_MEGAPIXELS * 1e6,
+      limitInputPixels,
       ignoreIcc: true, // PIL's convert('RGB') keeps the stored samples
       autoOrient: exif === 'apply',
       pages: 1,
@@ -137,7 +137,7 @@ export async function decodeImage(input: ImageInput, options: DecodeOptions = {}
     }).timeout({ seconds: DECODE_TIMEOUT_SECONDS });
   let meta;
   try {
-    meta = await open().metadata();
+    meta = await open(false).metadata(); // the header only: the size is checked next, with our message
   } catch (e) {
     throw new ImageDecodeError(`${format} could not be decoded: ${sharpMessage(e)}`, format);
   }
