@@ -288,6 +288,9 @@ export function readImageHeader(b: Uint8Array, limits: HeaderLimits = {}): Image
   else if (format === 'GIF') size = readGifSize(b);
   const header: ImageHeader = { format, ...(size ? { width: size.width, height: size.height } : {}), ...(jpeg ? { jpeg } : {}), ...(png ? { png } : {}) };
   if (size !== undefined) checkSize(format, size.width, size.height, maxPixels);
+  if (format === 'JPEG' && jpeg === undefined) {
+    throw new ImageDecodeError('JPEG could not be decoded: no frame header (SOF) before its first scan or its end: there is no image in it', format);
+  }
   if (jpeg !== undefined) {
     if (jpeg.end === 'stopped') {
       throw new ImageDecodeError(`JPEG has more than ${maxScans} scans (encoders write about 10): refused, as each scan is another pass over the whole image`, format);

@@ -162,7 +162,10 @@ export async function decodeImage(input: ImageInput, options: DecodeOptions = {}
 
 /** sharp's message on one line, without libvips's loader prefixes (`VipsJpeg: `, `jpegload_buffer: `). */
 function sharpMessage(e: unknown): string {
-  const text = oneLine(e).replace(/\b(Vips\w+|\w+load(_buffer)?|vips_\w+): /g, '');
+  // libvips repeats a message once per attempt ("... no image ... no image"): each sentence once.
+  const text = oneLine(e)
+    .replace(/\b(vips\w*|\w+load(_buffer)?): /gi, '')
+    .replace(/(.+?)(?: \1)+$/, '$1');
   if (/timeout/i.test(text)) return `took more than ${DECODE_TIMEOUT_SECONDS} s (${text})`;
   if (/premature end|truncated|unexpected end|not enough data|read error/i.test(text)) return `truncated or damaged (${text})`;
   return text;
