@@ -15,8 +15,9 @@ Usage:
                             simple-bypass, complex-bypass): layer, output, kernel,
                             Fire sizes, parameters and MACs, with totals and sizes
   squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
-                            the top classes of each JPEG or PNG photo, with the
-                            pretrained Deep Compression SqueezeNet (0.66 MB)
+                            the top classes of each photo (JPEG, PNG, WebP, GIF,
+                            TIFF, AVIF), with the pretrained Deep Compression
+                            SqueezeNet (0.66 MB); --exif, --background
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
