@@ -22,6 +22,7 @@ export { type Tensor, type WeightMap } from './weights.js';
 export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
+export { loadDefault, DEFAULT_MODEL_FILE, type LoadDefaultOptions } from './default.js';
 export { decodeDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DecodedTensor, type DeepCompressionLayer } from './formats/deepcompression.js';
 export {
   decodeSafetensors,

@@ -1,5 +1,6 @@
 // The one place that compiles and instantiates the WebAssembly kernels, and reports how that fails.
 
+import { inWorkers, readAsset, WASM_MAGIC, WORKERS_WASM_HINT } from './assets.js';
 import { WasmError } from './errors.js';
 
 /** The kernels' exports. Every pointer is a byte offset into `memory`, laid out by Arena. */
@@ -68,27 +69,24 @@ const bundled = new Map<string, Promise<WebAssembly.Module>>();
 /** The file names of the two builds, for bundlers and edge runtimes that import them directly. */
 export const WASM_FILES = { release: 'squeezenet.wasm', debug: 'squeezenet.debug.wasm' } as const;
 
-async function readBundled(file: string): Promise<ArrayBuffer | Uint8Array> {
-  // src/wasm.ts under a TS runner sits one level above build/; dist/src/wasm.js two.
-  const candidates = [new URL(`../build/${file}`, import.meta.url), new URL(`../../build/${file}`, import.meta.url)];
-  const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-  const errors: string[] = [];
-  for (const url of candidates) {
-    try {
-      if (isNode && url.protocol === 'file:') {
-        const fs = await import('node:fs/promises');
-        return await fs.readFile(url);
-      }
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return await response.arrayBuffer();
-    } catch (e) {
-      errors.push(`${url.href}: ${(e as Error).message}`);
-    }
+// Static URLs, one per build, so that bundlers emit both files and rewrite the paths. In a
+// checkout src/ and dist/src/ both sit one level below a build/ (the build copies it to dist/build/).
+const BUNDLED_URL = {
+  release: () => new URL('../build/squeezenet.wasm', import.meta.url),
+  debug: () => new URL('../build/squeezenet.debug.wasm', import.meta.url),
+} as const;
+
+async function readBundled(build: keyof typeof WASM_FILES): Promise<Uint8Array> {
+  if (inWorkers()) {
+    throw new WasmError(`no \`wasm\` option was given, and Workers can neither fetch nor compile the kernels at run time: ${WORKERS_WASM_HINT}`);
   }
-  throw new WasmError(
-    `could not find the bundled ${file} (run \`npm run build:wasm\`, or pass the module or its bytes as \`wasm\`). Tried:\n  ${errors.join('\n  ')}`,
-  );
+  return readAsset(BUNDLED_URL[build], {
+    what: `the kernels (${WASM_FILES[build]})`,
+    magic: WASM_MAGIC,
+    magicName: '\\0asm (a WebAssembly binary)',
+    hint: 'pass the compiled module or its bytes as `wasm`, or serve the file at that URL (README: bundlers)',
+    error: WasmError,
+  });
 }
 
 /** Compiles the kernels (once per bundled build) without instantiating them. */
@@ -99,10 +97,11 @@ export function compileKernels(source: WasmSource | undefined, debug = false): P
 async function compile(source: WasmSource | undefined, debug: boolean): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source === undefined) {
-    const file = debug ? WASM_FILES.debug : WASM_FILES.release;
+    const build = debug ? 'debug' : 'release';
+    const file = WASM_FILES[build];
     let p = bundled.get(file);
     if (p === undefined) {
-      p = readBundled(file).then((bytes) => compile(bytes, debug));
+      p = readBundled(build).then((bytes) => compile(bytes, debug));
       bundled.set(file, p);
       p.catch(() => bundled.delete(file));
     }
@@ -114,8 +113,13 @@ async function compile(source: WasmSource | undefined, debug: boolean): Promise<
   try {
     return await WebAssembly.compile(source as BufferSource);
   } catch (e) {
-    const hint = simdSupported() ? '' : ' (this runtime has no WebAssembly SIMD, which the kernels need)';
-    throw new WasmError(`could not compile the kernels${hint}: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    const hint = !simdSupported()
+      ? ' (this runtime has no WebAssembly SIMD, which the kernels need)'
+      : inWorkers() || /disallowed|not allowed/i.test(message)
+        ? ` (this runtime forbids compiling WebAssembly from bytes: ${WORKERS_WASM_HINT})`
+        : '';
+    throw new WasmError(`could not compile the kernels${hint}: ${message}`);
   }
 }
 

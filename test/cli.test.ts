@@ -126,7 +126,7 @@ describe('squeezenet classify', () => {
   it('--help, and usage errors exit 2', () => {
     const help = cli(['classify', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[--weights FILE\] \[--top K\] \[--json\] IMAGE\.\.\./);
+    expect(help.stdout).toMatch(/^Usage: squeezenet classify \[options\] IMAGE\|DIR\|- \.\.\./);
     for (const args of [
       ['classify'],
       ['classify', '--top', '0', 'x.jpg'],
@@ -155,9 +155,14 @@ describe('squeezenet classify', () => {
       expect(r.stderr).toContain(`weights not found at ${nowhere} (${from})`);
       expect(r.stderr).toMatch(/point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet\.net/);
     }
-    const r = cli(['classify', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`weights not found at ${join(tmp, MODEL)} (SQUEEZENET_SHARED)`);
+  });
+
+  it('no weights given: the model that ships with the library (the Deep Compression .net, losslessly), whatever SQUEEZENET_SHARED says', () => {
+    const r = cli(['classify', '--json', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [line] = r.stdout.trim().split('\n');
+    expect(JSON.parse(line!).top[0]).toMatchObject({ index: 0, synset: 'n01440764', label: 'tench' });
   });
 
   it('a damaged weight file: the FormatError with layer and byte, exit 1', () => {

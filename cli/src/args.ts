@@ -1,4 +1,7 @@
-// A small argument parser: `--flag value`, `--flag=value`, boolean flags, positionals.
+// Command-line arguments: node:util's parseArgs (strict: an unknown option is an error), behind
+// the small interface every subcommand uses.
+
+import { parseArgs as parseNodeArgs } from 'node:util';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -9,35 +12,31 @@ export interface ParsedArgs {
   readonly positionals: string[];
 }
 
-/** `valued` lists the flags that take a value; `boolean` the ones that do not. Anything else is an error. */
+/** The one-letter forms, the same in every subcommand. */
+const SHORT: Record<string, string> = { help: 'h', recursive: 'r' };
+
+/**
+ * `valued` lists the options that take a value; `boolean` the ones that do not (`-h` is `--help`, `-r` `--recursive`).
+ * Anything else, a missing value, or a value given to a boolean option is a {@link UsageError}.
+ * `-` is a positional (standard input); everything after `--` is positional.
+ */
 export function parseArgs(argv: readonly string[], valued: readonly string[], boolean: readonly string[]): ParsedArgs {
-  const flags = new Map<string, string | true>();
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      const eq = arg.indexOf('=');
-      const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/^-+/, '');
-      const key = name === 'h' ? 'help' : name;
-      if (boolean.includes(key)) {
-        if (eq >= 0) throw new UsageError(`--${key} takes no value`);
-        flags.set(key, true);
-      } else if (valued.includes(key)) {
-        const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-        if (value === undefined) throw new UsageError(`--${key} needs a value`);
-        flags.set(key, value);
-      } else {
-        throw new UsageError(`unknown option ${arg}`);
-      }
-    } else {
-      positionals.push(arg);
-    }
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const name of valued) options[name] = { type: 'string' };
+  for (const name of boolean) options[name] = { type: 'boolean', ...(name in SHORT ? { short: SHORT[name] } : {}) };
+  let parsed;
+  try {
+    parsed = parseNodeArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    // node:util says e.g. "Unknown option '--x'. To specify a positional argument starting with a '-', ..."
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
-  return { flags, positionals };
+  const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === undefined || value === false) continue;
+    flags.set(name, typeof value === 'string' ? value : true);
+  }
+  return { flags, positionals: parsed.positionals };
 }
 
 export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 1): number {

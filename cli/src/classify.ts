@@ -4,20 +4,24 @@ import type { Prediction } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
 import type { ExifMode } from './images.js';
-import { CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
+import { expandInputs, readStdin, STDIN } from './inputs.js';
+import { CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
-const HELP = `Usage: squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
+const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
 Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) with the pretrained Deep Compression SqueezeNet v1.0
 (0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
 centre crop 227, BGR minus the means 104/117/123.
 
+IMAGE is a file; DIR classifies the images in a folder (sorted by name; with
+--recursive its subfolders too); - reads one image from standard input.
+
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
                   file (optionally gzipped), told apart by their bytes, the network
-                  inferred (default: $SQUEEZENET_WEIGHTS, else
-                  $SQUEEZENET_SHARED/${SHARED_MODEL},
-                  else ../shared/... beside the project)
+                  inferred (default: $SQUEEZENET_WEIGHTS, else the model
+                  that ships with the library: the Deep Compression SqueezeNet
+                  v1.0, re-encoded losslessly, 545 KB)
   --recipe NAME   caffe (227, BGR minus means) or torchvision (224, ImageNet mean and
                   std); default: caffe for Deep Compression weights and v1.0-caffe,
                   torchvision for safetensors and ONNX
@@ -30,6 +34,7 @@ Options:
                   black, grey, R,G,B or #rrggbb; ignore: drop the alpha and keep the
                   colours under it, as PIL's convert('RGB')
   --top K         how many classes per image (default 5, at most 1000)
+  -r, --recursive with DIR: descend into its subfolders
   --json          one JSON object per image and line:
                   {"file", "top": [{"index", "synset", "label", "prob"}]}
   --progress      show [i/n] progress on stderr even when it is not a terminal
@@ -58,7 +63,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   let choice: ModelChoice;
   let image: ImageChoice;
   try {
-    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress']);
+    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -76,9 +81,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const json = args.flags.has('json');
-  const files = args.positionals;
+  let files: string[];
   let model;
   try {
+    files = expandInputs(args.positionals, args.flags.has('recursive'));
+    if (files.length === 0) throw new CliError(`no images in ${args.positionals.join(', ')}`);
     model = await loadModel(weightsLocation(args.flags.get('weights') as string | undefined), choice);
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
@@ -92,7 +99,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     progress.tick(i + 1, file);
     let result: Prediction[];
     try {
-      result = await classifyFile(model, file, { top, ...image }); // a FIFO or /dev/zero is refused before it is read
+      // A path is checked before it is read (a FIFO or /dev/zero would block or never end).
+      result = await classifyFile(model, file === STDIN ? await readStdin() : file, { top, ...image });
     } catch (e) {
       failed++;
       progress.clear();

@@ -1,7 +1,8 @@
 // `squeezenet compress`: Deep Compression (prune, share weights, sparse gaps, Huffman) of any
 // weights the project reads, into the .sqz container; prints the size of every part.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ARCHS, ARCH_NAMES, type ArchName, compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer, SQZ_MAX_WIDTH, loadWeights } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { CliError, readWeightsFile } from './load.js';
@@ -215,6 +216,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    mkdirSync(dirname(resolve(output)), { recursive: true });
     writeFileSync(output, result.bytes);
   } catch (e) {
     process.stderr.write(`squeezenet compress: cannot write ${output}: ${(e as Error).message}\n`);

@@ -1,6 +1,7 @@
 // `squeezenet design`: Section 5's metaparameter sweeps as numbers, and optionally as an SVG.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
@@ -92,6 +93,7 @@ export function designCommand(argv: string[]): number {
     }
     const svg = args.flags.get('svg');
     if (typeof svg === 'string') {
+      mkdirSync(dirname(resolve(svg)), { recursive: true });
       writeFileSync(svg, designSvg(points));
       process.stderr.write(`wrote ${svg}\n`);
     }

@@ -7,7 +7,7 @@ import { parseArgs, UsageError } from './args.js';
 import { classifyFile } from './api.js';
 import { imageChoice, type ImageChoice } from './classify.js';
 import { IMAGE_EXTENSIONS } from './images.js';
-import { CliError, loadModel, modelChoice, oneLine, Progress, SHARED_MODEL, weightsLocation, type ModelChoice } from './load.js';
+import { CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet eval [--weights FILE] [--json] DIR
 
@@ -20,8 +20,8 @@ label is the ImageNet class index its name starts with: IDX_anything.JPEG, as in
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
                   file (optionally gzipped), the network inferred (default:
-                  $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/${SHARED_MODEL},
-                  else ../shared/... beside the project)
+                  $SQUEEZENET_WEIGHTS, else the model that ships with the
+                  library: the Deep Compression SqueezeNet v1.0)
   --recipe NAME   caffe or torchvision preprocessing (default: from the weights)
   --arch NAME     run the weights as another network with the same tensors
   --exif MODE     apply (default: photos turned upright by their EXIF Orientation)

@@ -2,25 +2,11 @@
 // stderr. Reading an image file to its top classes is cli/src/api.ts's classifyFile.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type ArchName, loadWeights, SqueezeNet, RECIPES, type Recipe } from 'squeezenet-wasm';
+import { DEFAULT_MODEL_FILE, type ArchName, loadWeights, SqueezeNet, RECIPES, type Recipe } from 'squeezenet-wasm';
 import { UsageError } from './args.js';
-
-/** The Deep Compression model inside the shared directory. */
-export const SHARED_MODEL = 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net';
-
-/** The repository root in a checkout: the nearest folder above this file whose package.json is the library's. */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && /"name":\s*"squeezenet-wasm"/.test(readFileSync(pkg, 'utf8'))) return dir;
-    dir = dirname(dir);
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
 
 export interface WeightsLocation {
   readonly path: string;
@@ -28,12 +14,16 @@ export interface WeightsLocation {
   readonly from: string;
 }
 
-/** --weights FILE, else $SQUEEZENET_WEIGHTS, else the model in $SQUEEZENET_SHARED or ../shared beside the project. */
+/** The model that ships in the library package (lossless .sqz of the Deep Compression SqueezeNet v1.0). */
+export function defaultModelPath(): string {
+  return createRequire(import.meta.url).resolve(`squeezenet-wasm/${DEFAULT_MODEL_FILE}`);
+}
+
+/** --weights FILE, else $SQUEEZENET_WEIGHTS, else the default model shipped with the library. */
 export function weightsLocation(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): WeightsLocation {
   if (flag !== undefined) return { path: resolve(flag), from: '--weights' };
   if (env.SQUEEZENET_WEIGHTS) return { path: resolve(env.SQUEEZENET_WEIGHTS), from: 'SQUEEZENET_WEIGHTS' };
-  if (env.SQUEEZENET_SHARED) return { path: resolve(env.SQUEEZENET_SHARED, SHARED_MODEL), from: 'SQUEEZENET_SHARED' };
-  return { path: join(projectRoot(), '..', 'shared', SHARED_MODEL), from: 'the default, ../shared beside the project' };
+  return { path: defaultModelPath(), from: 'the default model, Deep Compression SqueezeNet v1.0' };
 }
 
 /** Larger than any SqueezeNet file (float32 v1.0 with bypasses is about 6 MiB; ONNX adds little). */
@@ -46,7 +36,7 @@ export class CliError extends Error {
 
 export const WEIGHTS_HINT =
   'point --weights FILE or SQUEEZENET_WEIGHTS at compressed_SqueezeNet.net (the Deep Compression SqueezeNet v1.0) ' +
-  'or a SqueezeNet .sqz, .safetensors or .onnx file, or SQUEEZENET_SHARED at the folder holding models/';
+  'or a SqueezeNet .sqz, .safetensors or .onnx file; without either, the model that ships with the library is used';
 
 /** A loaded network and how its inputs must be prepared. */
 export interface CliModel {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `squeezenet` command: dispatches to one file per subcommand.
 
+import { readFileSync } from 'node:fs';
 import { classifyCommand } from './classify.js';
 import { compressCommand } from './compress.js';
 import { designCommand } from './design.js';
@@ -14,10 +15,11 @@ Usage:
                             print Table 1 for a network (v1.0, v1.0-caffe, v1.1,
                             simple-bypass, complex-bypass): layer, output, kernel,
                             Fire sizes, parameters and MACs, with totals and sizes
-  squeezenet classify [--weights FILE] [--top K] [--json] IMAGE...
+  squeezenet classify [--weights FILE] [--top K] [--json] IMAGE|DIR|- ...
                             the top classes of each photo (JPEG, PNG, WebP, GIF,
-                            TIFF, AVIF), with the pretrained Deep Compression
-                            SqueezeNet (0.66 MB); --exif, --background
+                            TIFF, AVIF; files, folders, or - for standard input),
+                            with the pretrained Deep Compression SqueezeNet v1.0
+                            that ships with the library; --exif, --background
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
@@ -29,25 +31,45 @@ Usage:
   squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
                             sweep Section 5's metaparameters: parameters, size and
                             MACs per design, optionally drawn as an SVG
-  squeezenet help           this text
+  squeezenet help [COMMAND]  this text, or a command's options
+  squeezenet --version      the versions of the command and of the library
 
 Run \`squeezenet <command> --help\` for a command's options.`;
 
+const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
+  summary: summaryCommand,
+  classify: classifyCommand,
+  eval: evalCommand,
+  design: designCommand,
+  compress: compressCommand,
+};
+
+/** `squeezenet-wasm-cli 0.1.0 (library squeezenet-wasm 0.1.0, Node v20.20.2)`. */
+export function versionText(): string {
+  const own = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  let lib = 'not found';
+  try {
+    const url = new URL(import.meta.resolve('squeezenet-wasm/package.json'));
+    lib = (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    // reported as not found
+  }
+  return `${own.name} ${own.version} (library squeezenet-wasm ${lib}, Node ${process.version})`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && command in COMMANDS) return COMMANDS[command]!(rest);
   switch (command) {
-    case 'summary':
-      return summaryCommand(rest);
-    case 'classify':
-      return classifyCommand(rest);
-    case 'eval':
-      return evalCommand(rest);
-    case 'design':
-      return designCommand(rest);
-    case 'compress':
-      return compressCommand(rest);
-    case undefined:
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${versionText()}\n`);
+      return 0;
     case 'help':
+      if (rest[0] !== undefined && rest[0] in COMMANDS) return COMMANDS[rest[0]]!(['--help']);
+    // falls through
+    case undefined:
     case '--help':
     case '-h':
       process.stdout.write(`${USAGE}\n`);
@@ -56,6 +78,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`squeezenet: unknown command '${command}'\n\n${USAGE}\n`);
       return 2;
   }
+}
+
+// A closed pipe (\`squeezenet classify *.jpg | head -1\`) ends the command quietly, as for any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
 }
 
 main(process.argv.slice(2)).then(

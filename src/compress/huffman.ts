@@ -183,20 +183,55 @@ export class HuffmanDecoder {
     return entry >>> 4;
   }
 
-  /** Decodes `count` symbols into `out`. */
+  /** Decodes `count` symbols into `out`; `what` names them for the error when the stream ends early. */
   decodeInto(reader: BitReader, out: Uint16Array | Uint8Array, count: number, what: string): void {
     if (this.only >= 0) {
       out.fill(this.only, 0, count);
       return;
     }
-    const table = this.table;
-    const maxLength = this.maxLength;
-    for (let i = 0; i < count; i++) {
-      const entry = table[reader.peek(maxLength)]!;
-      const l = entry & 15;
-      if (reader.pos + l > reader.bits) reader.skip(l, `${what} ${i} of ${count}`);
-      reader.pos += l;
-      out[i] = entry >>> 4;
+    const end = decodeSymbols(this.table, this.maxLength, reader.bytes, reader.from, reader.to, reader.pos, out, count);
+    if (end < 0) {
+      // Symbol -end - 1 runs past the stream: step to its start for the message.
+      const i = -end - 1;
+      reader.pos = decodeSymbols(this.table, this.maxLength, reader.bytes, reader.from, reader.to, reader.pos, out, i);
+      reader.skip(this.table[reader.peek(this.maxLength)]! & 15, `${what} ${i} of ${count}`);
     }
+    reader.pos = end;
   }
+}
+
+// The hot loop of loading a .sqz: numbers and typed arrays only (no property access V8 could lack
+// feedback for when it optimises the loop mid-run), a local bit buffer refilled a byte at a time.
+// Returns the bit position after the last symbol, or -(i + 1) when symbol i would end past `to`.
+function decodeSymbols(
+  table: Uint32Array,
+  maxLength: number,
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  pos: number,
+  out: Uint16Array | Uint8Array,
+  count: number,
+): number {
+  const mask = (1 << maxLength) - 1;
+  const limit = 8 * (to - from);
+  let at = from + (pos >>> 3);
+  let have = 8 - (pos & 7);
+  let acc = at < to ? bytes[at]! & ((1 << have) - 1) : 0;
+  at++;
+  for (let i = 0; i < count; i++) {
+    while (have < maxLength) {
+      acc = (acc << 8) | (at < to ? bytes[at]! : 0);
+      at++;
+      have += 8;
+    }
+    const entry = table[(acc >>> (have - maxLength)) & mask]!;
+    const l = entry & 15;
+    if (pos + l > limit) return -(i + 1);
+    pos += l;
+    have -= l;
+    acc &= (1 << have) - 1;
+    out[i] = entry >>> 4;
+  }
+  return pos;
 }

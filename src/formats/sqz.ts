@@ -375,7 +375,8 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; records: Lay
 }
 
 // One stream's symbols: fixed-width, or a Huffman alphabet and code lengths then the codes.
-// `check(i, symbol, offset)` sees each symbol as it is read, so errors point at its byte.
+// Decoding builds no string per symbol (a message is made only on failure); returns where the
+// i-th symbol starts, for the errors the caller finds while checking the values.
 function readStream(
   b: Uint8Array,
   from: number,
@@ -386,18 +387,16 @@ function readStream(
   what: string,
   layer: string,
   out: Uint16Array,
-  check: (i: number, symbol: number, offset: number) => void,
-): void {
+): (i: number) => number {
   const f = (message: string, offset: number): FormatError => fail(`${what}: ${message}`, offset, layer);
   if (!huffman) {
     const r = new BitReader(b, from, to, f);
+    if (count * width > r.bits) throw f(`the stream ends inside ${what} ${Math.floor(r.bits / width)} (it has ${to - from} bytes)`, to);
     for (let i = 0; i < count; i++) {
-      const offset = r.offset;
-      const s = r.read(width, `${what} ${i}`);
-      check(i, s, offset);
-      out[i] = s;
+      out[i] = r.peek(width);
+      r.pos += width;
     }
-    return;
+    return (i) => from + ((i * width) >>> 3);
   }
   const m = b[from]! | (b[from + 1]! << 8);
   if (m > 2 ** width) throw f(`alphabet of ${m} symbols; ${width}-bit symbols allow ${2 ** width}`, from);
@@ -414,18 +413,16 @@ function readStream(
     if (problem !== undefined) throw f(`bad code lengths: ${problem}`, from + 2);
   }
   const r = new BitReader(b, tableEnd, to, f);
-  if (count > 0) {
-    const decoder = new HuffmanDecoder(lengths);
-    for (let i = 0; i < count; i++) {
-      const offset = r.offset;
-      const s = decoder.decode(r, `${what} ${i} of ${count}`);
-      check(i, s, offset);
-      out[i] = s;
-    }
-  }
+  const decoder = count > 0 ? new HuffmanDecoder(lengths) : undefined;
+  decoder?.decodeInto(r, out, count, what);
   if (r.bytesUsed !== to - tableEnd) {
     throw f(`${to - tableEnd - r.bytesUsed} bytes after the last of its ${count} symbols (the stream size in the header is wrong)`, tableEnd + r.bytesUsed);
   }
+  return (i) => {
+    const again = new BitReader(b, tableEnd, to, f);
+    decoder?.decodeInto(again, out.slice(0, i), i, what);
+    return again.offset;
+  };
 }
 
 function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
@@ -451,16 +448,19 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
     bias[c] = v;
   }
   const codes = new Uint16Array(r.n);
-  readStream(b, r.codes, r.gaps, r.n, r.bits, (r.flags & FLAG_HUFFMAN_CODES) !== 0, 'code stream', r.name, codes, (i, s, offset) => {
-    if (s > r.k) throw f(`code stream: entry ${i} has code ${s}, the codebook has ${r.k} values besides 0`, offset);
-  });
+  const codeAt = readStream(b, r.codes, r.gaps, r.n, r.bits, (r.flags & FLAG_HUFFMAN_CODES) !== 0, 'code stream', r.name, codes);
   const gaps = new Uint16Array(r.n);
+  const gapAt = readStream(b, r.gaps, r.end, r.n, r.gapBits, (r.flags & FLAG_HUFFMAN_GAPS) !== 0, 'gap stream', r.name, gaps);
+  // One pass checks both streams; the first bad entry is then reported with its byte.
   const numel = numelOf(r.shape);
   let p = -1;
-  readStream(b, r.gaps, r.end, r.n, r.gapBits, (r.flags & FLAG_HUFFMAN_GAPS) !== 0, 'gap stream', r.name, gaps, (i, s, offset) => {
-    p += s + 1;
-    if (p >= numel) throw f(`gap stream: entry ${i} of ${r.n} lands at position ${p}, past the end of the ${numel}-weight tensor`, offset);
-  });
+  for (let i = 0; i < r.n; i++) {
+    p += gaps[i]! + 1;
+    if (codes[i]! > r.k || p >= numel) {
+      if (codes[i]! > r.k) throw f(`code stream: entry ${i} has code ${codes[i]}, the codebook has ${r.k} values besides 0`, codeAt(i));
+      throw f(`gap stream: entry ${i} of ${r.n} lands at position ${p}, past the end of the ${numel}-weight tensor`, gapAt(i));
+    }
+  }
   return {
     name: r.name,
     shape: r.shape,
