@@ -186,6 +186,29 @@ describe('squeezenet classify', () => {
   });
 });
 
+describe('the 100 sample photos through the command line, with the default model', () => {
+  // No --weights and no SQUEEZENET_WEIGHTS: the model that ships with the library.
+  const noWeights = { SQUEEZENET_WEIGHTS: '' };
+
+  it('eval: top-1 64/100 and top-5 83/100, PyTorch\'s figures on the same weights', () => {
+    const r = cli(['eval', shared(IMAGES)], noWeights);
+    expect(r.code).toBe(0);
+    console.log(r.stdout.trimEnd());
+    expect(r.stdout).toMatch(/\ntop-1: +64\/100 +64\.0 %\ntop-5: +83\/100 +83\.0 %\n$/);
+  });
+
+  it('classify: the same top-1 class as PyTorch on all 100 (fixtures/real-top5.json)', () => {
+    const r = cli(['classify', '--json', '--top', '1', shared(IMAGES)], noWeights);
+    expect(r.code).toBe(0);
+    const ours = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; top: { index: number }[] }).map((o) => [o.file.split('/').at(-1)!, o.top[0]!.index]));
+    const ref = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'real-top5.json'), 'utf8')) as { results: { image: string; top5: number[] }[] }).results;
+    expect(ref.length).toBe(100);
+    const agree = ref.filter((x) => ours.get(x.image) === x.top5[0]).length;
+    console.log(`squeezenet classify: top-1 agreement with PyTorch ${agree}/100`);
+    expect(agree).toBe(100);
+  });
+});
+
 describe('squeezenet eval', () => {
   let dir: string;
   beforeAll(() => {
