@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Copies the files the library reads at run time beside its compiled code, so that
-// `new URL('../build/squeezenet.wasm', import.meta.url)` and `new URL('../models/...', ...)`
-// resolve the same from src/ (a checkout, TS runners) and from dist/src/ (the package).
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+// The last step of `npm run build:ts`:
+// - copies the files the library reads at run time beside its compiled code, so that
+//   `new URL('../build/squeezenet.wasm', import.meta.url)` and `new URL('../models/...', ...)`
+//   resolve the same from src/ (a checkout, TS runners), dist/src/ and dist/bundle/ (the package);
+// - writes dist/bundle/squeezenet-wasm.min.js, the whole library as one minified ES module for
+//   browsers and CDNs (`squeezenet-wasm/bundle`): one request instead of 40 modules;
+// - makes the CLI's entry executable.
+import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const copies = [
@@ -15,3 +20,19 @@ for (const [from, to, keep] of copies) {
   mkdirSync(join(ROOT, to), { recursive: true });
   for (const f of readdirSync(join(ROOT, from)).filter(keep)) copyFileSync(join(ROOT, from, f), join(ROOT, to, f));
 }
+
+await build({
+  entryPoints: [join(ROOT, 'src/index.ts')],
+  outfile: join(ROOT, 'dist/bundle/squeezenet-wasm.min.js'),
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  legalComments: 'eof',
+  banner: { js: '/* squeezenet-wasm (MIT); the default model it loads: BSD, Song Han et al. (dist/models/LICENSE) */' },
+  logLevel: 'warning',
+});
+
+const cli = join(ROOT, 'cli/dist/main.js');
+chmodSync(cli, 0o755);
