@@ -66,7 +66,7 @@ let baseMaxLogit = 0;
 for (const l of base) for (const v of l) baseMaxLogit = Math.max(baseMaxLogit, Math.abs(v));
 log(`8-bit .net: top-1 ${baseScore.top1}, top-5 ${baseScore.top5} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-const weights = decodeDeepCompression(net);
+const { weights } = decodeDeepCompression(net);
 const margins = base.map((l) => {
   const s = Array.from(l).sort((a, b) => b - a);
   return s[0] - s[1];

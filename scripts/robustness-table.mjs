@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { crc32, deflateSync, gunzipSync, gzipSync } from 'node:zlib';
 import { seededRandom } from './seeded-random.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -262,7 +262,7 @@ export async function robustnessSections() {
   const { DEEP_COMPRESSION_LAYERS: L, decodeDeepCompression, loadDeepCompression, SqueezeNet, preprocess, topK } = lib;
   const net = new Uint8Array(readFileSync(sharedFile(MODEL_REL)));
   const at = netSections(net, L);
-  const decoded = (r) => `ok: decodes (${r.size} tensors)`;
+  const decoded = (r) => `ok: decodes (${r.weights.size} tensors)`;
   const sections = [];
 
   // Weight files
@@ -310,7 +310,7 @@ export async function robustnessSections() {
 
   // Weight tensors given to SqueezeNet.load
   const tensorRows = [];
-  const weights = decodeDeepCompression(net);
+  const { weights } = decodeDeepCompression(net);
   const withTensor = (name, t) => new Map([...weights].map(([k, v]) => [k, k === name ? t : v]));
   const load = async (input, w, arch = 'v1.0-caffe') =>
     tensorRows.push([input, await outcome(() => SqueezeNet.load({ arch, weights: w, warmup: false }), (m) => (m.dispose(), 'ok: loads'))]);
@@ -326,6 +326,7 @@ export async function robustnessSections() {
   await load('weights = null', null);
   await load('arch = "v2"', weights, 'v2');
   sections.push({ title: 'Weight tensors: `SqueezeNet.load({ arch, weights })`', rows: tensorRows });
+
 
   // Input tensors
   const runRows = [];
@@ -447,6 +448,35 @@ export async function robustnessSections() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+
+  // Weight files from the wild: ../shared/cases (structure and names, zero weights)
+  const wildRows = [];
+  const { decodeWeights, describeArch, load: loadFile, readOnnx, classify } = lib;
+  const caseBytes = (name) => new Uint8Array(gunzipSync(readFileSync(sharedFile(`cases/${name}`))));
+  const said = (r) =>
+    `ok: ${r.format}, ${describeArch(r.arch)}, recipe ${r.recipe} (${r.recipeSource.kind}: ${r.recipeSource.reason})${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`;
+  const wild = async (input, fn, describe) => wildRows.push([input, await outcome(fn, describe)]);
+  for (const name of ['caffe-v1.0-zoo-style-zeroweights.onnx.gz', 'fp16-keep-io-types-cast-zeroweights.onnx.gz', 'safetensors-v1.1-dataparallel-module-prefix.safetensors.gz', 'safetensors-v1.1-finetuned-10-classes.safetensors.gz']) {
+    await wild(`\`cases/${name}\``, () => decodeWeights(caseBytes(name)), said);
+  }
+  const tenClasses = await loadFile(caseBytes('safetensors-v1.1-finetuned-10-classes.safetensors.gz'), { warmup: false });
+  const pixels = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(128) };
+  await wild('the 10-class file: `classify` with no labels', () => classify(tenClasses, pixels, { top: 2 }), (t) => `ok: ${JSON.stringify(t.map((p) => Object.keys(p)))} (the index, no label)`);
+  await wild('the 10-class file: `classify` with 9 labels', () => classify(tenClasses, pixels, { labels: Array.from({ length: 9 }, (_, i) => `c${i}`) }));
+  tenClasses.dispose();
+  const zoo = caseBytes('caffe-v1.0-zoo-style-zeroweights.onnx.gz');
+  const pool = readOnnx(zoo).graph.nodes.find((n) => n.opType === 'MaxPool');
+  await wild('the zoo-style graph, its first MaxPool\'s end pads [0, 0, 1, 1] made [0, 0, 3, 3] (a window of padding only)', () => {
+    // pads is an INTS attribute: ints (field 8) as four varint fields, 0x40 0 0x40 0 0x40 1 0x40 1
+    const b = zoo.slice();
+    const from = pool.attributes.get('pads').offset;
+    let at = from;
+    while (at < from + 64 && !(b[at] === 0x40 && b[at + 1] === 0 && b[at + 2] === 0x40 && b[at + 3] === 0 && b[at + 4] === 0x40 && b[at + 5] === 1 && b[at + 6] === 0x40 && b[at + 7] === 1)) at++;
+    b[at + 5] = 3;
+    b[at + 7] = 3;
+    return decodeWeights(b);
+  }, said);
+  sections.push({ title: 'Weight files from the wild: `decodeWeights` on `../shared/cases` (zero weights: structure and names)', rows: wildRows });
   return sections;
 }
 

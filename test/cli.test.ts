@@ -44,7 +44,11 @@ const zebra = (): string => shared(join(IMAGES, '340_n02391049_zebra.JPEG'));
 describe('squeezenet classify', () => {
   it('--json: one object per image, the top 5 by softmax probability', () => {
     const r = cli(['classify', '--json', tench()]);
-    expect(r.stderr).toBe('');
+    // stderr: what was loaded and the recipe with the reason for it, nothing else
+    expect(r.stderr).toBe(
+      'squeezenet classify: deepcompression weights, SqueezeNet v1.0-caffe, 1000 classes\n' +
+        'squeezenet classify: recipe caffe (227x227, BGR, 0..255 minus the means 104/117/123), because a Deep Compression .net holds the released Caffe model (v1.0-caffe), trained in Caffe\n',
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.length).toBe(1);
@@ -113,7 +117,7 @@ describe('squeezenet classify', () => {
     expect(r.code).toBe(1);
     const top = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { top: { label: string; prob: number }[] }).top[0]!);
     expect(top.map((t) => `${t.label} ${(100 * t.prob).toFixed(2)}`)).toEqual(['tench 98.96', 'tench 99.67', 'tench 98.09', 'tench 85.07']);
-    expect(r.stderr.split('\n')[0]).toBe(`squeezenet classify: ${c('progressive-4000x4000-4000-scans.jpg')}: JPEG has more than 100 scans (encoders write about 10): refused, as each scan is another pass over the whole image`);
+    expect(r.stderr.split('\n')).toContain(`squeezenet classify: ${c('progressive-4000x4000-4000-scans.jpg')}: JPEG has more than 100 scans (encoders write about 10): refused, as each scan is another pass over the whole image`);
     // --exif ignore: the stored (sideways) pixels; --background: another colour under the transparency, or none.
     const sideways = cli(['classify', '--json', '--top', '1', '--exif', 'ignore', c('jpeg-exif-orientation-6.jpg')]);
     expect(JSON.parse(sideways.stdout).top[0].label).toBe('tree frog');
@@ -159,7 +163,10 @@ describe('squeezenet classify', () => {
 
   it('no weights given: the model that ships with the library (the Deep Compression .net, losslessly), whatever SQUEEZENET_SHARED says', () => {
     const r = cli(['classify', '--json', tench()], { SQUEEZENET_WEIGHTS: '', SQUEEZENET_SHARED: tmp });
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(
+      'squeezenet classify: sqz weights, SqueezeNet v1.0-caffe, 1000 classes\n' +
+        'squeezenet classify: recipe caffe (227x227, BGR, 0..255 minus the means 104/117/123), because the network is v1.0 in its Caffe form (conv10 padding 1, as the released Caffe model)\n',
+    );
     expect(r.code).toBe(0);
     const [line] = r.stdout.trim().split('\n');
     expect(JSON.parse(line!).top[0]).toMatchObject({ index: 0, synset: 'n01440764', label: 'tench' });
@@ -235,7 +242,7 @@ describe('squeezenet eval', () => {
     expect(s.top5_accuracy).toBeCloseTo(2 / 3, 12);
     expect(s.failed.map((f: { file: string }) => f.file)).toEqual(['123_broken.jpg', 'unlabelled.png']);
     expect(r.stderr).toContain(`squeezenet eval: ${join(dir, '123_broken.jpg')}: not an image format we know (it starts 6e 6f 74 20 61 20 6a 70); JPEG, PNG, WebP, GIF, TIFF and AVIF are decoded`);
-    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, 'unlabelled.png')}: its name does not start with an ImageNet class index`);
+    expect(r.stderr).toContain(`squeezenet eval: ${join(dir, 'unlabelled.png')}: its name does not start with a class index 0..999`);
     expect(r.stderr).not.toMatch(/\[\d+\/\d+\]/); // no progress when stderr is not a terminal
   });
 
@@ -253,7 +260,7 @@ describe('squeezenet eval', () => {
     copyFileSync(tench(), join(clean, '000_tench.jpg'));
     const r = cli(['eval', '--json', clean]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ images: 1, top1: 1, top5: 1, top1_accuracy: 1, top5_accuracy: 1, failed: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ images: 1, top1: 1, top5: 1, top1_accuracy: 1, top5_accuracy: 1, failed: [], synsets_checked: 0, synset_mismatches: 0 });
   });
 
   it('usage and folder errors', () => {
@@ -261,13 +268,96 @@ describe('squeezenet eval', () => {
     expect(cli(['eval', dir, dir]).code).toBe(2);
     const help = cli(['eval', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: squeezenet eval \[--weights FILE\] \[--json\] DIR/);
+    expect(help.stdout).toMatch(/^Usage: squeezenet eval \[--weights FILE\] \[--recipe NAME\] \[--labels FILE\] \[--json\] DIR/);
     const missing = cli(['eval', join(tmp, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`squeezenet eval: ${join(tmp, 'nope')}: no such directory\n`);
     const empty = join(tmp, 'empty');
     mkdirSync(empty, { recursive: true });
     expect(cli(['eval', empty]).stderr).toMatch(/no image files \(\.jpg, \.jpeg, \.png, \.webp, \.gif, \.tif, \.tiff, \.avif\)/);
+  });
+});
+
+describe('weights from the wild (../shared/cases): the recipe line, --labels, classes by index', () => {
+  const caseFile = (name: string): string => shared(join('cases', name));
+
+  it('the zoo-style Caffe-form ONNX: recipe caffe, with the evidence; no warning', () => {
+    const r = cli(['classify', '--weights', caseFile('caffe-v1.0-zoo-style-zeroweights.onnx.gz'), tench()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^squeezenet classify: onnx weights, SqueezeNet v1\.0-caffe, 1000 classes\n/);
+    expect(r.stderr).toMatch(/\nsqueezenet classify: recipe caffe \(227x227, BGR, 0\.\.255 minus the means 104\/117\/123\), because the network is v1\.0 in its Caffe form .*named data_0/);
+    expect(r.stderr).not.toMatch(/warning/);
+  });
+
+  it('a guess is a warning naming --recipe; --recipe says it overrides the file\'s', () => {
+    const file = caseFile('safetensors-v1.1-dataparallel-module-prefix.safetensors.gz');
+    const r = cli(['classify', '--weights', file, tench()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: recipe torchvision .* is a guess: .*pass --recipe caffe/);
+    expect(r.stderr).toMatch(/note: every tensor name starts with "module\."/);
+    const forced = cli(['classify', '--recipe', 'caffe', '--weights', file, tench()]);
+    expect(forced.stderr).toMatch(/recipe caffe \(227x227.*\), because --recipe caffe \(the file's own: torchvision, a guess\)/);
+  });
+
+  it('10 classes: shown by index and said so; --labels names them (lines or JSON); a wrong count is an error', () => {
+    const file = caseFile('safetensors-v1.1-finetuned-10-classes.safetensors.gz');
+    const bare = cli(['classify', '--weights', file, tench()]);
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toMatch(/no labels given for the 10 classes .*classes are shown by index; name them with --labels FILE/);
+    expect(bare.stdout).toMatch(/rank +prob +index +label\n +1 +10\.00% +\d +\(no labels given\)/);
+    const json = JSON.parse(cli(['classify', '--json', '--weights', file, tench()]).stdout) as { labels: string; top: { index: number; label?: string }[] };
+    expect(json.labels).toBe('none');
+    expect(json.top).toHaveLength(5);
+    const names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+    const lines = join(tmp, 'labels.txt');
+    writeFileSync(lines, `${names.join('\n')}\n`);
+    const arr = join(tmp, 'labels.json');
+    writeFileSync(arr, JSON.stringify(names));
+    for (const labels of [lines, arr]) {
+      const r = cli(['classify', '--json', '--weights', file, '--labels', labels, tench()]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/no labels given/);
+      const out = JSON.parse(r.stdout) as { labels: string; top: { index: number; label: string }[] };
+      expect(out.labels).toBe('given');
+      for (const p of out.top) expect(p.label).toBe(names[p.index]);
+    }
+    const short = join(tmp, 'nine.txt');
+    writeFileSync(short, names.slice(1).join('\n'));
+    const bad = cli(['classify', '--weights', file, '--labels', short, tench()]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--labels .*nine\.txt: 9 labels given for a network of 10 classes/);
+    expect(cli(['classify', '--labels', join(tmp, 'none.txt'), tench()]).stderr).toMatch(/--labels .*none\.txt: .*ENOENT|no such file/);
+  });
+});
+
+describe('squeezenet eval: each file name\'s synset checked against the index it is scored with', () => {
+  const sample = ['000_n01440764_tench.JPEG', '010_n01530575_brambling.JPEG', '020_n01601694_water_ouzel.JPEG', '030_n01641577_bullfrog.JPEG', '040_n01682714_American_chameleon.JPEG', '050_n01698640_American_alligator.JPEG', '060_n01740131_night_snake.JPEG', '070_n01770081_harvestman.JPEG', '080_n01795545_black_grouse.JPEG', '090_n01820546_lorikeet.JPEG', '100_n01860187_black_swan.JPEG'];
+  const folder = (name: string, rename: (f: string, i: number) => string): string => {
+    const d = join(tmp, name);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    sample.forEach((f, i) => copyFileSync(shared(join(IMAGES, f)), join(d, rename(f, i))));
+    return d;
+  };
+
+  it('1-based names (the classic off-by-one): an error naming it, exit 1, after the accuracy', () => {
+    const d = folder('off-by-one', (f) => `${String(Number(f.slice(0, 3)) + 1).padStart(3, '0')}${f.slice(3)}`);
+    const r = cli(['eval', d]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^11 images in/);
+    expect(r.stderr).toMatch(/squeezenet eval: error: 11 of 11 file names \(100\.0 %\) carry a synset that is not the class of their index \(e\.g\. 001_n01440764_tench\.JPEG: index 1 is n01443537 goldfish, the name says n01440764 tench, class 0\); 11 of them are off by one: each name's index is one more than its synset's class/);
+    const json = JSON.parse(cli(['eval', '--json', d]).stdout) as { synsets_checked: number; synset_mismatches: number };
+    expect([json.synsets_checked, json.synset_mismatches]).toEqual([11, 11]);
+  });
+
+  it('under 10 % mismatched: a warning, the exit code unchanged; none: silent', () => {
+    const d = folder('one-wrong', (f, i) => (i === 3 ? `031${f.slice(3)}` : f));
+    const r = cli(['eval', d]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/squeezenet eval: warning: 1 of 11 file names \(9\.1 %\) carry a synset that is not the class of their index \(e\.g\. 031_n01641577_bullfrog\.JPEG: index 31 is n01644373 tree frog/);
+    const clean = cli(['eval', folder('right', (f) => f)]);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).not.toMatch(/synset/);
   });
 });
 

@@ -172,7 +172,7 @@ const TINY = metaArch({ baseE: 8, incrE: 8, freq: 2, pct3x3: 0.5, sr: 0.25 });
 
 /** Every decoded weight is codebook[code] of the code the encoder gave it, bit for bit; biases as stored. */
 function expectExactRoundTrip(r: CompressResult, original: ReadonlyMap<string, Float32Array | DecodedTensor>, biasF16: boolean): Map<string, DecodedTensor> {
-  const decoded = decodeSqz(r.bytes);
+  const decoded = decodeSqz(r.bytes).weights;
   for (const l of r.layers) {
     const w = decoded.get(`${l.name}.weight`)!.data;
     expect(w.length).toBe(l.weights);
@@ -242,7 +242,7 @@ describe('the released compressed_SqueezeNet.net', () => {
   let weights: Map<string, DecodedTensor>;
   beforeAll(() => {
     net = readFileSync(shared(MODEL));
-    weights = decodeDeepCompression(net);
+    weights = decodeDeepCompression(net).weights;
   });
 
   it('with the defaults: at most 480,000 bytes, decoded = codebook[code] exactly, the sparsity pattern kept', () => {
@@ -278,7 +278,7 @@ describe('the released compressed_SqueezeNet.net', () => {
 
   it("at 8 bits (linear k-means, float32, nearest) it is the .net's model bit for bit, in fewer bytes", () => {
     const r = compress(weights, { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false });
-    const decoded = decodeSqz(r.bytes);
+    const decoded = decodeSqz(r.bytes).weights;
     for (const [name, t] of weights) {
       const d = decoded.get(name)!.data;
       let wrong = -1;
@@ -358,10 +358,13 @@ describe('squeezenet compress', () => {
   it('writes the .sqz and prints every part and each layer', async () => {
     const file = join(dir, 'out.sqz');
     const r = await run([shared(MODEL), file]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(
+      `squeezenet compress: ${shared(MODEL)} (deepcompression, SqueezeNet v1.0-caffe): recipe caffe, because a Deep Compression .net holds the released Caffe model (v1.0-caffe), trained in Caffe; written into ${file}'s metadata\n`,
+    );
     expect(r.code).toBe(0);
     const bytes = readFileSync(file);
     expect(readSqz(bytes).layers.length).toBe(26);
+    expect(readSqz(bytes).metadata).toEqual({ recipe: 'caffe' });
     for (const part of ['header', 'codebooks', 'biases', 'codes', 'gaps', 'total']) expect(r.stdout).toMatch(new RegExp(`^${part} +[\\d,]+ bytes`, 'm'));
     expect(r.stdout).toContain(`total    ${bytes.length.toLocaleString('en-US').padStart(11)} bytes`);
     expect(r.stdout).toMatch(/^fire9\.expand3x3 +256x64x3x3 +30\.0%/m);

@@ -28,13 +28,13 @@ const boundaries = (b: Uint8Array): number[] => {
 };
 const small = (): Uint8Array => writeSqz(smallFile()).bytes;
 
-fuzzLoader({ name: '.sqz (small container)', format: SQZ_FORMAT, load: decodeSqz, valid: small, check, counts, truncations: 'all' });
-fuzzLoader({ name: '.sqz (small container, CRCs recomputed)', format: SQZ_FORMAT, load: decodeSqz, valid: small, check, counts, repair: reseal, truncations: 'all' });
+fuzzLoader({ name: '.sqz (small container)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, truncations: 'all' });
+fuzzLoader({ name: '.sqz (small container, CRCs recomputed)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, repair: reseal, truncations: 'all' });
 fuzzLoader({
   name: '.sqz (the .net compressed with the defaults, CRCs recomputed)',
   format: SQZ_FORMAT,
-  load: decodeSqz,
-  valid: () => compress(decodeDeepCompression(readFileSync(shared(MODEL)))).bytes,
+  load: (b) => decodeSqz(b).weights,
+  valid: () => compress(decodeDeepCompression(readFileSync(shared(MODEL))).weights).bytes,
   check,
   counts,
   repair: reseal,

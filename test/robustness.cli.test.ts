@@ -120,7 +120,11 @@ describe('squeezenet classify on every bad file at once', () => {
 
   it('every good file classified on stdout, every bad one named in exactly one line on stderr', () => {
     const classified = new Set(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
-    const errors = r.stderr.trim().split('\n');
+    // The first two lines say what was loaded and which recipe (see cli.test.ts); then one per bad file.
+    const all = r.stderr.trim().split('\n');
+    expect(all[0]).toMatch(/^squeezenet classify: deepcompression weights, SqueezeNet v1\.0-caffe, 1000 classes$/);
+    expect(all[1]).toMatch(/^squeezenet classify: recipe caffe \(227x227/);
+    const errors = all.slice(2);
     const bad = args.filter((a, i) => !GOOD.has(cases[i]![0]));
     for (const [i, arg] of args.entries()) {
       const lines = errors.filter((l) => l.startsWith(`squeezenet classify: ${arg}: `));
@@ -155,7 +159,7 @@ describe('squeezenet eval with bad files in the folder', () => {
     expect([s.images, s.top1]).toEqual([1, 1]);
     expect(s.failed.map((f) => f.file).sort()).toEqual(cases.map(([n]) => `001_${n}`).sort());
     expect(s.failed.find((f) => f.file === '001_fifo.jpg')!.error).toBe('not a regular file (a FIFO)');
-    expect(r.stderr.trim().split('\n').length).toBe(cases.length);
+    expect(r.stderr.trim().split('\n').length).toBe(cases.length + 2); // + what was loaded, and the recipe
   });
 });
 

@@ -8,12 +8,9 @@ import { decodeImage, type DecodeOptions, type ImageInput } from './images.js';
 import { loadModel, weightsLocation, type CliModel } from './load.js';
 
 export interface ClassifyFileOptions extends DecodeOptions, PreprocessOptions {
-  /** How many classes to return (default 5). */
+  /** How many classes to return (default 5; at most the network's classes). */
   readonly top?: number;
-  /**
-   * The preprocessing. Default: the one the weights were loaded with (a CliModel, e.g. the
-   * default model), else `caffe` for the `v1.0-caffe` network and `torchvision` for the others.
-   */
+  /** The preprocessing. Default: the model's (a CliModel's: --recipe or the weight file's; a SqueezeNet's `recipe`). */
   readonly recipe?: Recipe;
 }
 
@@ -56,11 +53,14 @@ export async function classifyFile(model: SqueezeNet | CliModel | undefined, ima
   }
   const m = model ?? (await loadDefaultModel());
   const pixels = await decodeImage(image, options);
-  const net = isCliModel(m) ? m.model : m;
-  const recipe = options.recipe ?? (isCliModel(m) ? m.recipe : undefined);
+  const cli = isCliModel(m) ? m : undefined;
+  const net = cli ? cli.model : (m as SqueezeNet);
+  // A CliModel carries its recipe (--recipe or the weight file's) and --labels; a SqueezeNet its own recipe.
+  const recipe = options.recipe ?? cli?.recipe;
   return classify(net, pixels, {
-    top: options.top ?? 5,
+    top: Math.min(options.top ?? 5, net.classes),
     ...(recipe === undefined ? {} : { recipe }),
+    ...(cli?.labels === undefined ? {} : { labels: cli.labels }),
     ...(options.background === undefined ? {} : { background: options.background }),
   });
 }

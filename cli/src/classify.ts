@@ -5,7 +5,7 @@ import { intFlag, parseArgs, UsageError } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
 import type { ExifMode } from './images.js';
 import { expandInputs, readStdin, STDIN } from './inputs.js';
-import { CliError, loadModel, modelChoice, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
+import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
@@ -23,8 +23,11 @@ Options:
                   that ships with the library: the Deep Compression SqueezeNet
                   v1.0, re-encoded losslessly, 545 KB)
   --recipe NAME   caffe (227, BGR minus means) or torchvision (224, ImageNet mean and
-                  std); default: caffe for Deep Compression weights and v1.0-caffe,
-                  torchvision for safetensors and ONNX
+                  std); default: the weight file's (its metadata, else caffe for Caffe
+                  evidence: Deep Compression, v1.0-caffe, a 227 or data_0 input, a
+                  Caffe producer; else torchvision, a guess). stderr says which and why
+  --labels FILE   class names, one a line or a JSON array of strings, in class order
+                  (default: ImageNet's for 1000 classes; others are shown by index)
   --arch NAME     run the weights as another network with the same tensors, e.g.
                   v1.0-caffe or simple-bypass for v1.0 weights
   --exif MODE     apply (default): turn each photo upright as its EXIF Orientation
@@ -36,7 +39,9 @@ Options:
   --top K         how many classes per image (default 5, at most 1000)
   -r, --recursive with DIR: descend into its subfolders
   --json          one JSON object per image and line:
-                  {"file", "top": [{"index", "synset", "label", "prob"}]}
+                  {"file", "top": [{"index", "synset", "label", "prob"}]} (synset
+                  for ImageNet's classes only; with --labels or none, "labels":
+                  "given" or "none" too)
   --progress      show [i/n] progress on stderr even when it is not a terminal
   --no-progress   never show progress (on a terminal it shows for 2 or more images)
   -h, --help      this text
@@ -45,17 +50,19 @@ Pixels are decoded as PIL decodes them (libjpeg-turbo, through sharp). A file th
 cannot be read or decoded (or is over 64 megapixels, or a JPEG of more than 100 scans)
 is reported on stderr and skipped; the exit code is then 1. Usage errors exit 2.`;
 
-function table(file: string, top: readonly Prediction[]): string {
+function table(file: string, top: readonly Prediction[], imagenet: boolean): string {
   const rows = top.map((p, i) => [
     String(i + 1).padStart(4),
     `${(p.prob * 100).toFixed(2)}%`.padStart(7),
     String(p.index).padStart(5),
-    p.synset,
-    p.label,
+    ...(imagenet ? [p.synset ?? ''] : []),
+    p.label ?? '(no labels given)',
   ]);
-  const head = ['rank'.padStart(4), 'prob'.padStart(7), 'index', 'synset'.padEnd(9), 'label'];
+  const head = ['rank'.padStart(4), 'prob'.padStart(7), 'index', ...(imagenet ? ['synset'.padEnd(9)] : []), 'label'];
   return [file, ...[head, ...rows].map((r) => `  ${r.join('  ')}`.trimEnd())].join('\n');
 }
+
+const labelKind = (m: CliModel): 'imagenet' | 'given' | 'none' => (m.labels ? 'given' : m.classes === 1000 ? 'imagenet' : 'none');
 
 export async function classifyCommand(argv: string[]): Promise<number> {
   let args;
@@ -63,14 +70,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   let choice: ModelChoice;
   let image: ImageChoice;
   try {
-    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
+    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'labels', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     top = intFlag(args, 'top', 5);
     if (top > 1000) throw new UsageError(`--top must be at most 1000, got ${top}`);
-    choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'));
+    choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'), args.flags.get('labels'));
     image = imageChoice(args.flags.get('exif'), args.flags.get('background'));
     if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
   } catch (e) {
@@ -92,6 +99,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     process.stderr.write(`squeezenet classify: ${e.message}\n`);
     return 1;
   }
+  process.stderr.write(`${modelReport(model, 'classify').join('\n')}\n`);
+  const kind = labelKind(model);
   const progress = Progress.choose(args.flags.has('progress'), args.flags.has('no-progress'), files.length);
   let failed = 0;
   let printed = 0;
@@ -110,9 +119,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     progress.clear();
     if (json) {
       const topJson = result.map(({ index, synset, label, prob }) => ({ index, synset, label, prob }));
-      process.stdout.write(`${JSON.stringify({ file, top: topJson })}\n`);
+      process.stdout.write(`${JSON.stringify({ file, top: topJson, ...(kind === 'imagenet' ? {} : { labels: kind }) })}\n`);
     } else {
-      process.stdout.write(`${printed > 0 ? '\n' : ''}${table(file, result)}\n`);
+      process.stdout.write(`${printed > 0 ? '\n' : ''}${table(file, result, kind === 'imagenet')}\n`);
     }
     printed++;
   }

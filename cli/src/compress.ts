@@ -3,7 +3,21 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ARCHS, ARCH_NAMES, type ArchName, compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type PerLayer, SQZ_MAX_WIDTH, loadWeights } from 'squeezenet-wasm';
+import {
+  ARCHS,
+  ARCH_NAMES,
+  type ArchName,
+  compress,
+  DEFAULT_LAMBDA,
+  type CompressOptions,
+  type CompressResult,
+  type PerLayer,
+  RECIPES,
+  type Recipe,
+  SQZ_MAX_WIDTH,
+  decodeWeights,
+  describeArch,
+} from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { CliError, readWeightsFile } from './load.js';
 
@@ -46,6 +60,10 @@ Storage:
 
   --arch NAME              the network of IN when its format does not say
                            (${ARCH_NAMES.join(', ')}); default: from the file
+  --recipe caffe|torchvision
+                           the preprocessing the weights expect, written into OUT's
+                           metadata; default: IN's (its metadata, else Caffe evidence,
+                           else torchvision, a guess: stderr says which and why)
   --json                   print the result as one JSON object
   -h, --help               this text
 
@@ -143,10 +161,11 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
 export async function compressCommand(argv: string[]): Promise<number> {
   let args;
   let options;
+  let recipe: Recipe | undefined;
   try {
     args = parseArgs(
       argv,
-      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding'],
+      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'recipe'],
       ['no-huffman', 'json', 'help'],
     );
     if (args.flags.has('help')) {
@@ -178,6 +197,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
     const maxBytes = number('max-bytes', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
     const arch = flag('arch');
     if (arch !== undefined && !(arch in ARCHS)) throw new UsageError(`unknown --arch ${arch}: use one of ${ARCH_NAMES.join(', ')}`);
+    recipe = flag('recipe') as Recipe | undefined;
+    if (recipe !== undefined && !Object.hasOwn(RECIPES, recipe)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(', ')}, got ${recipe}`);
     options = {
       kmeans,
       rounding: choice('rounding', ['balanced', 'nearest'] as const, 'balanced'),
@@ -208,8 +229,16 @@ export async function compressCommand(argv: string[]): Promise<number> {
   try {
     const bytes = readWeightsFile(input, input);
     inputBytes = bytes.length;
-    const read = loadWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
-    result = compress(read.weights, { ...options, arch: read.arch });
+    const read = decodeWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
+    const written = recipe ?? read.recipe;
+    const why = recipe !== undefined ? `--recipe ${recipe}` : read.recipeSource.reason;
+    process.stderr.write(
+      read.recipeSource.kind === 'default' && recipe === undefined
+        ? `squeezenet compress: warning: ${input} (${read.format}, SqueezeNet ${describeArch(read.arch)}): recipe ${written} is a guess (${why}); it is written into ${output}'s metadata: pass --recipe ${written === 'caffe' ? 'torchvision' : 'caffe'} if the weights were trained otherwise\n`
+        : `squeezenet compress: ${input} (${read.format}, SqueezeNet ${describeArch(read.arch)}): recipe ${written}, because ${why}; written into ${output}'s metadata\n`,
+    );
+    for (const note of read.notes) process.stderr.write(`squeezenet compress: note: ${note}\n`);
+    result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written } });
   } catch (e) {
     const what = e instanceof CliError ? e.message : `${input}: ${(e as Error).name}: ${(e as Error).message}`;
     process.stderr.write(`squeezenet compress: ${what}\n`);
@@ -224,7 +253,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }
   if (args.flags.has('json')) {
     const layers = result.layers.map(({ codebook, codes, ...l }) => ({ ...l, k: codebook.length - 1 }));
-    process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, sizes: result.sizes, layers })}\n`);
+    process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, metadata: result.file.metadata ?? {}, sizes: result.sizes, layers })}\n`);
   } else {
     process.stdout.write(`${formatReport(result, input, inputBytes, output, options.kmeans, options.rounding)}\n`);
   }

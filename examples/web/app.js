@@ -63,7 +63,7 @@ let model;
  */
 async function loadWeights(bytes, name) {
   status(`Loading ${name}...`, 'loading');
-  const weights = decodeDeepCompression(bytes);
+  const { weights } = decodeDeepCompression(bytes);
   const next = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, wasm: await wasm });
   model?.dispose();
   model = next;
@@ -102,7 +102,7 @@ async function classifyImage(blob, name) {
   const list = el('top5');
   list.replaceChildren(
     ...top.map((p, i) => {
-      const label = make('span', 'label', p.label);
+      const label = make('span', 'label', p.label ?? `class ${p.index}`);
       if (i === 0) label.id = 'top1';
       label.dataset.index = String(p.index);
       const fill = make('div', '', '');

@@ -15,7 +15,7 @@ import { ARCHS, type Arch, type ArchName } from '../arch.js';
 import { InputError } from '../errors.js';
 import { plan, type ConvOp } from '../plan.js';
 import { checkWeights, type WeightMap } from '../weights.js';
-import { SQZ_MAX_WIDTH, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
+import { SQZ_MAX_WIDTH, sqzArchMetadata, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
 import { roundFloat16 } from './float16.js';
 import { balanceRounding, kmeans1d, type KMeansMethod } from './kmeans.js';
 import { pruneByMagnitude } from './pruning.js';
@@ -58,6 +58,12 @@ export interface CompressOptions {
   readonly gapBits?: PerLayer<number> | 'auto';
   /** Huffman-code the codes and the gaps (default true); false stores them at fixed width. */
   readonly huffman?: boolean;
+  /**
+   * Text written into the file's metadata (a version 2 .sqz), e.g. `{ recipe: 'caffe' }` for the
+   * preprocessing the weights expect. A network whose pools round otherwise than the one it is
+   * named for gets `maxpool` added.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Store biases as float16 (default true; false: float32). */
   readonly biasF16?: boolean;
   /** Store codebook values as float16 (default true; false: float32); codes are chosen against the rounded values. */
@@ -308,9 +314,9 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
   };
 }
 
-function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string): CompressResult {
+function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string, metadata: Readonly<Record<string, string>>): CompressResult {
   const done = pruned.map((l) => quantize(l, s, lambda));
-  const file: SqzFile = { arch: archName, layers: done.map((d) => d.layer) };
+  const file: SqzFile = { arch: archName, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), layers: done.map((d) => d.layer) };
   const written = writeSqz(file);
   const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((t, b) => t + f(b), 0);
   return {
@@ -341,7 +347,7 @@ export const DEFAULT_LAMBDA = 2.2e-4;
  * same bytes.
  *
  * ```ts
- * const { bytes, sizes } = compress(decodeDeepCompression(net));            // under 480,000 bytes
+ * const { bytes, sizes } = compress(decodeDeepCompression(net).weights);            // under 480,000 bytes
  * const paper = compress(weights, { kmeans: 'linear', bits: 6, rounding: 'nearest' }); // Han et al.'s recipe
  * const model = await loadSqz(bytes);
  * ```
@@ -351,6 +357,7 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
   if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
   const p = plan(arch);
   const tensors = checkWeights(p, weights);
+  const metadata = { ...sqzArchMetadata(arch), ...options.metadata };
   const kmeans = options.kmeans ?? 'entropy';
   const rounding = options.rounding ?? 'balanced';
   if (!['linear', 'optimal', 'entropy'].includes(kmeans)) throw new InputError(`kmeans must be linear, optimal or entropy, got ${String(kmeans)}`);
@@ -384,21 +391,21 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap);
   });
 
-  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name);
+  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
   // The file shrinks as lambda grows: bisect log(lambda) for the smallest lambda that fits.
   const max = options.maxBytes;
   let lo = Math.log(1e-7);
   let hi = Math.log(1);
-  let best = encode(pruned, settings, Math.exp(hi), arch.name);
+  let best = encode(pruned, settings, Math.exp(hi), arch.name, metadata);
   if (best.sizes.total > max) {
     throw new InputError(`even the coarsest codebooks give ${best.sizes.total} bytes, more than maxBytes ${max}; prune more (density) or store less`);
   }
-  const first = encode(pruned, settings, Math.exp(lo), arch.name);
+  const first = encode(pruned, settings, Math.exp(lo), arch.name, metadata);
   if (first.sizes.total <= max) return first;
   // Stop when the file is within 0.2 % of the budget, or lambda within 1 %.
   for (let i = 0; i < 24 && hi - lo > 0.01 && best.sizes.total < max * 0.998; i++) {
     const mid = (lo + hi) / 2;
-    const r = encode(pruned, settings, Math.exp(mid), arch.name);
+    const r = encode(pruned, settings, Math.exp(mid), arch.name, metadata);
     if (r.sizes.total <= max) {
       best = r;
       hi = mid;
