@@ -7,6 +7,9 @@ mode, size and format, and where they apply
   orientation applied), for the orientation-N.jpg files;
 - `over_white_sha256`: sha256 of the RGB bytes of PIL's Image.alpha_composite of the image over
   opaque white, for the files with transparency.
+Also picture-240x180.png, the same formula at 240x180 (no .rgb beside it): the image that the
+packaging tests (scripts/test-consumer.mjs, scripts/test-bundlers.mjs) classify, with PyTorch's
+top-5 for it in fixtures/test-data-top5.json (fixtures/test-data-top5.py).
 
 Besides what PIL writes itself: JPEGs PIL cannot write (YCCK with the Adobe transform 2, RGB stored
 as is with the Adobe transform 0 or with the component ids 'R', 'G', 'B', CMYK without the Adobe
@@ -170,7 +173,9 @@ def main():
             entry["over_white_sha256"] = sha256(Image.alpha_composite(white, rgba).convert("RGB"))
         meta[name] = entry
     (OUT / "images.json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(f"wrote {len(files)} images to {OUT}")
+    # Big enough for the Caffe recipe to upscale little; PyTorch's top-1 is clear (pinwheel).
+    Image.fromarray(picture(240, 180), "RGB").save(OUT / "picture-240x180.png", optimize=True)
+    print(f"wrote {len(files) + 1} images to {OUT}")
 
 
 if __name__ == "__main__":

@@ -101,3 +101,4 @@ export {
 } from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, parseLabels, labelSource, type Prediction, type ClassifyOptions, type TopKOptions } from './classify.js';
+export { createOps, Ops, OpError, MAX_OP_BYTES, type OpTensor, type OpResult, type Pads, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions, type OpsOptions } from './ops.js';

@@ -3,10 +3,12 @@
 
 import { readFileSync } from 'node:fs';
 import { classifyCommand } from './classify.js';
+import { compareCommand } from './compare.js';
 import { compressCommand } from './compress.js';
 import { designCommand } from './design.js';
 import { evalCommand } from './eval.js';
 import { summaryCommand } from './summary.js';
+import { traceCommand } from './trace.js';
 
 const USAGE = `squeezenet: SqueezeNet on WebAssembly SIMD, no GPU
 
@@ -31,6 +33,12 @@ Usage:
   squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
                             sweep Section 5's metaparameters: parameters, size and
                             MACs per design, optionally drawn as an SVG
+  squeezenet trace [--weights FILE] IMAGE --out FILE
+                            golden vectors: the input and every layer's output,
+                            NCHW float32 with metadata, as safetensors or .npz
+  squeezenet compare [--rtol R] [--json] A B
+                            two traces layer by layer: max abs and relative
+                            difference, first differing index, cosine, top-1
   squeezenet help [COMMAND]  this text, or a command's options
   squeezenet --version      the versions of the command and of the library
 
@@ -42,6 +50,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
   eval: evalCommand,
   design: designCommand,
   compress: compressCommand,
+  trace: traceCommand,
+  compare: compareCommand,
 };
 
 /** `squeezenet-wasm-cli 0.1.0 (library squeezenet-wasm 0.1.0, Node v20.20.2)`. */
