@@ -25,7 +25,7 @@ import {
 const HELP = `Usage: squeezenet trace [options] IMAGE --out FILE
        squeezenet trace [options] --input-from TRACE --out FILE
 
-Golden vectors for SqueezeNet: runs one JPEG or PNG through the network and writes the
+Golden vectors for SqueezeNet: runs one image through the network and writes the
 preprocessed input and every layer's output, each an NCHW float32 tensor named as
 SqueezeNet.trace() names it (input, conv1, maxpool1, fire2.squeeze, fire2.expand1x1,
 fire2.expand3x3, fire2, ..., conv10, avgpool10), with metadata: arch, recipe, input
