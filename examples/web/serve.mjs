@@ -39,6 +39,8 @@ const MOUNTS = [
   ['/examples/web/samples/', SAMPLES_DIR],
   ['/examples/web/', join(ROOT, 'examples/web')],
   ['/dist/src/', join(ROOT, 'dist/src')],
+  // The package's other files: the single-file bundle, the kernels and the default model beside it.
+  ['/dist/', join(ROOT, 'dist')],
   // The command line's header checks (image-header.js), which the page applies before decoding.
   ['/cli/dist/', join(ROOT, 'cli/dist')],
 ];
