@@ -45,7 +45,8 @@ try {
   throw new Error(`the Deep Compression model is not at ${NET}: put the shared folder beside the project or pass --shared DIR`);
 }
 const files = readdirSync(IMAGES).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-const images = files.map((f) => ({ file: f, label: Number(f.split('_')[0]), input: preprocess(decodeImage(readFileSync(join(IMAGES, f))), 'caffe') }));
+const images = [];
+for (const f of files) images.push({ file: f, label: Number(f.split('_')[0]), input: preprocess(await decodeImage(join(IMAGES, f)), 'caffe') });
 log(`${images.length} images preprocessed`);
 
 async function evaluate(model) {

@@ -3,7 +3,7 @@
 import { InputError } from './errors.js';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from './labels.js';
 import type { SqueezeNet } from './model.js';
-import { preprocess, RECIPES, type ImagePixels, type Recipe } from './preprocess.js';
+import { preprocess, RECIPES, type ImagePixels, type PreprocessOptions, type Recipe } from './preprocess.js';
 
 /** One ranked class. */
 export interface Prediction {
@@ -106,7 +106,7 @@ export function parseLabels(text: string): string[] {
   return lines.map((l) => l.trim());
 }
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends PreprocessOptions {
   /** How many classes to return (default 5, at most the network's classes). */
   readonly top?: number;
   /** The preprocessing; default the model's (`model.recipe`: the weight file's, see `decodeWeights`). */
@@ -116,8 +116,9 @@ export interface ClassifyOptions {
 }
 
 /**
- * Preprocesses decoded pixels with the model's recipe (the one its weights were trained with),
- * runs the network and returns its top classes.
+ * Preprocesses decoded pixels with the model's recipe (the one its weights were trained with;
+ * RGBA composited over `options.background`, white by default), runs the network and returns its
+ * top classes.
  *
  * ```ts
  * const model = await load(bytes);                 // any weight file; or loadDeepCompression
@@ -128,7 +129,7 @@ export interface ClassifyOptions {
 export function classify(model: SqueezeNet, image: ImagePixels, options: ClassifyOptions = {}): Prediction[] {
   const recipe = options.recipe ?? model.recipe;
   labelSource(model.classes, options.labels); // a bad labels list fails before the work
-  const input = preprocess(image, recipe);
+  const input = preprocess(image, recipe, options);
   const size = RECIPES[recipe].input;
   return topK(model.run(input, { height: size, width: size }), options.top ?? Math.min(5, model.classes), options.labels === undefined ? {} : { labels: options.labels });
 }

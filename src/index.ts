@@ -87,7 +87,18 @@ export {
   type SqzWritten,
 } from './formats/sqz.js';
 export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
-export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
+export {
+  preprocess,
+  resizeBilinear,
+  composite,
+  RECIPES,
+  DEFAULT_BACKGROUND,
+  type Recipe,
+  type ImagePixels,
+  type RgbImage,
+  type Rgb,
+  type PreprocessOptions,
+} from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, parseLabels, labelSource, type Prediction, type ClassifyOptions, type TopKOptions } from './classify.js';
 export { createOps, Ops, OpError, MAX_OP_BYTES, type OpTensor, type OpResult, type Pads, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions, type OpsOptions } from './ops.js';

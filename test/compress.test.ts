@@ -307,7 +307,7 @@ describe('the released compressed_SqueezeNet.net', () => {
     let correctA = 0;
     let correctB = 0;
     for (const f of files) {
-      const x = preprocess(decodeImage(readFileSync(join(dir, f))), 'caffe');
+      const x = preprocess(await decodeImage(join(dir, f)), 'caffe');
       const [ta, tb] = [best(a.run(x)), best(b.run(x))];
       const label = Number(f.split('_')[0]);
       agree += ta === tb ? 1 : 0;
@@ -322,7 +322,7 @@ describe('the released compressed_SqueezeNet.net', () => {
   });
 
   it('loads like any weights and gives the .net model’s top class on the tench photo', async () => {
-    const pixels = preprocess(decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG')))), 'caffe');
+    const pixels = preprocess(await decodeImage(shared(join(IMAGES, '000_n01440764_tench.JPEG'))), 'caffe');
     const [a, b] = await Promise.all([loadDeepCompression(net), loadSqz(compress(weights).bytes)]);
     const want = topK(a.run(pixels), 1)[0]!;
     const got = topK(b.run(pixels), 1)[0]!;

@@ -43,12 +43,12 @@ describe('the default model', () => {
       fromNet?.dispose();
     });
 
-    it('are bit-identical to the .net\'s (loadDefault reads the file from the package)', () => {
+    it('are bit-identical to the .net\'s (loadDefault reads the file from the package)', async () => {
       const files = readdirSync(shared(IMAGES)).filter((f) => /\.jpe?g$/i.test(f)).sort();
       expect(files.length).toBe(100);
       let identical = 0;
       for (const f of files) {
-        const input = preprocess(decodeImage(readFileSync(join(shared(IMAGES), f))), 'caffe');
+        const input = preprocess(await decodeImage(join(shared(IMAGES), f)), 'caffe');
         const a = bitsOf(fromNet.run(input));
         const b = bitsOf(fromSqz.run(input));
         if (a.length === 1000 && a.every((v, i) => v === b[i])) identical++;

@@ -94,8 +94,8 @@ describe('squeezenet trace IMAGE --out FILE', () => {
     expect(r.stdout).toMatch(/again\.safetensors: safetensors, 39 tensors, [\d,]+ bytes; v1\.0-caffe, caffe, input 227x227; top-1 0 tench \(\d+\.\d+%\)/);
   });
 
-  it('holds the input and every layer of SqueezeNet.trace(), NCHW, bit for bit, in forward order', () => {
-    const input = preprocess(decodeImage(readFileSync(photo())), 'caffe');
+  it('holds the input and every layer of SqueezeNet.trace(), NCHW, bit for bit, in forward order', async () => {
+    const input = preprocess(await decodeImage(photo()), 'caffe');
     const want = model.trace(input).layers;
     expect([...ours.tensors.keys()]).toEqual(['input', ...want.map((l) => l.name)]);
     expect([...ours.tensors.keys()].slice(0, 8)).toEqual(['input', 'conv1', 'maxpool1', 'fire2.squeeze', 'fire2.expand1x1', 'fire2.expand3x3', 'fire2', 'fire3.squeeze']);

@@ -40,7 +40,7 @@ import {
   type ArchName,
   type OnnxSqueezeNet,
 } from '../src/index.js';
-import { decodeImage } from '../cli/src/images.js';
+import { decodeImage, type DecodedImage } from '../cli/src/images.js';
 import { compare, dense, readFixture, readManifest } from './fixture-reader.js';
 import { floatToHalf, onnxModel, squeezenetGraph, squeezenetOnnx, valueInfo, weightsToSafetensors, type GraphSpec, type NodeSpec } from './format-writers.js';
 import { randomWeights } from './helpers.js';
@@ -63,7 +63,13 @@ function fixtureWeights(file: string): Named {
   return new Map([...readFixture(file)].map(([n, t]) => [n, { data: dense(t, n), shape: t.shape }]));
 }
 
-const tenchPixels = () => decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG'))));
+// The sample photos decoded once (decodeImage is asynchronous: sharp decodes off the main thread).
+const decoded = new Map<string, DecodedImage>();
+beforeAll(async () => {
+  for (const f of readdirSync(shared(IMAGES)).filter((f) => f.endsWith('.JPEG'))) decoded.set(f, await decodeImage(join(shared(IMAGES), f)));
+});
+const pixelsOf = (f: string): DecodedImage => decoded.get(f)!;
+const tenchPixels = () => pixelsOf('000_n01440764_tench.JPEG');
 
 describe('../shared/cases: weight files that went wrong, and their right behaviour', () => {
   it('caffe-v1.0-zoo-style-zeroweights.onnx.gz: v1.0-caffe with the Caffe recipe, and says why', async () => {
@@ -143,7 +149,7 @@ describe('a real-weight Caffe-form ONNX file: the recipe inferred gives PyTorch\
   const images = (): string[] => readdirSync(shared(IMAGES)).filter((f) => f.endsWith('.JPEG')).sort();
   const top1 = (model: SqueezeNet, files: readonly string[], recipe?: 'caffe' | 'torchvision'): number =>
     files.filter((f) => {
-      const pixels = decodeImage(readFileSync(join(shared(IMAGES), f)));
+      const pixels = pixelsOf(f);
       return classify(model, pixels, { top: 1, ...(recipe ? { recipe } : {}) })[0]!.index === Number(f.split('_')[0]);
     }).length;
 

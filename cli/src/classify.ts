@@ -2,13 +2,14 @@
 
 import type { Prediction } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError } from './args.js';
-import { checkImageFile } from './images.js';
+import { classifyFile, parseBackground } from './api.js';
+import type { ExifMode } from './images.js';
 import { expandInputs, readStdin, STDIN } from './inputs.js';
-import { classifyBytes, classifyFile, CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
+import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
-Classifies JPEG and PNG photos with the pretrained Deep Compression SqueezeNet v1.0
+Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) with the pretrained Deep Compression SqueezeNet v1.0
 (0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
 centre crop 227, BGR minus the means 104/117/123.
 
@@ -29,6 +30,12 @@ Options:
                   (default: ImageNet's for 1000 classes; others are shown by index)
   --arch NAME     run the weights as another network with the same tensors, e.g.
                   v1.0-caffe or simple-bypass for v1.0 weights
+  --exif MODE     apply (default): turn each photo upright as its EXIF Orientation
+                  says, as browsers show it; ignore: keep the stored pixels, as PIL
+                  and torchvision read them
+  --background C  what transparent pixels are composited over: white (default),
+                  black, grey, R,G,B or #rrggbb; ignore: drop the alpha and keep the
+                  colours under it, as PIL's convert('RGB')
   --top K         how many classes per image (default 5, at most 1000)
   -r, --recursive with DIR: descend into its subfolders
   --json          one JSON object per image and line:
@@ -39,8 +46,9 @@ Options:
   --no-progress   never show progress (on a terminal it shows for 2 or more images)
   -h, --help      this text
 
-A file that cannot be read or decoded is reported on stderr and skipped; the exit code
-is then 1. Usage errors exit 2.`;
+Pixels are decoded as PIL decodes them (libjpeg-turbo, through sharp). A file that
+cannot be read or decoded (or is over 64 megapixels, or a JPEG of more than 100 scans)
+is reported on stderr and skipped; the exit code is then 1. Usage errors exit 2.`;
 
 function table(file: string, top: readonly Prediction[], imagenet: boolean): string {
   const rows = top.map((p, i) => [
@@ -60,8 +68,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   let args;
   let top: number;
   let choice: ModelChoice;
+  let image: ImageChoice;
   try {
-    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'labels'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
+    args = parseArgs(argv, ['weights', 'top', 'recipe', 'arch', 'labels', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress', 'recursive']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -69,6 +78,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     top = intFlag(args, 'top', 5);
     if (top > 1000) throw new UsageError(`--top must be at most 1000, got ${top}`);
     choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'), args.flags.get('labels'));
+    image = imageChoice(args.flags.get('exif'), args.flags.get('background'));
     if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
   } catch (e) {
     if (e instanceof UsageError) {
@@ -98,12 +108,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     progress.tick(i + 1, file);
     let result: Prediction[];
     try {
-      if (file === STDIN) {
-        result = classifyBytes(model, await readStdin(), top);
-      } else {
-        checkImageFile(file); // a FIFO or /dev/zero would block or never end
-        result = classifyFile(model, file, top);
-      }
+      // A path is checked before it is read (a FIFO or /dev/zero would block or never end).
+      result = await classifyFile(model, file === STDIN ? await readStdin() : file, { top, ...image });
     } catch (e) {
       failed++;
       progress.clear();
@@ -123,4 +129,19 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   model.dispose();
   if (failed > 0) process.stderr.write(`squeezenet classify: ${failed} of ${files.length} images failed\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/** The --exif and --background flags, checked. */
+export interface ImageChoice {
+  readonly exif?: ExifMode;
+  readonly background?: ReturnType<typeof parseBackground>;
+}
+
+export function imageChoice(exif: string | true | undefined, background: string | true | undefined): ImageChoice {
+  if (exif !== undefined && exif !== 'apply' && exif !== 'ignore') throw new UsageError(`--exif must be apply or ignore, got ${String(exif)}`);
+  const bg = typeof background === 'string' ? parseBackground(background) : undefined;
+  if (background !== undefined && bg === undefined) {
+    throw new UsageError(`--background must be white, black, grey, R,G,B (0..255), #rrggbb or ignore, got ${String(background)}`);
+  }
+  return { ...(exif === undefined ? {} : { exif }), ...(bg === undefined ? {} : { background: bg }) };
 }

@@ -4,12 +4,15 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
-import { checkImageFile, IMAGE_EXTENSIONS } from './images.js';
-import { classifyFile, CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
+import { classifyFile } from './api.js';
+import { imageChoice, type ImageChoice } from './classify.js';
+import { IMAGE_EXTENSIONS } from './images.js';
+import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet eval [--weights FILE] [--recipe NAME] [--labels FILE] [--json] DIR
 
-Classifies every .jpg, .jpeg and .png file in DIR (any case, not recursive) with the
+Classifies every .jpg, .jpeg, .png, .webp, .gif, .tif, .tiff and .avif file in DIR
+(any case, not recursive) with the
 Deep Compression SqueezeNet v1.0 and prints top-1 and top-5 accuracy. Each file's
 label is the class index its name starts with: IDX_anything.JPEG, as in
 ../shared/data/imagenet-sample. When the name carries an ImageNet synset after the
@@ -26,6 +29,10 @@ Options:
                   stderr says which and why)
   --labels FILE   class names, one a line or a JSON array (checked: one per class)
   --arch NAME     run the weights as another network with the same tensors
+  --exif MODE     apply (default: photos turned upright by their EXIF Orientation)
+                  or ignore (the stored pixels, as PIL and torchvision read them)
+  --background C  what transparency is composited over: white (default), black,
+                  grey, R,G,B, #rrggbb, or ignore (PIL's convert('RGB'))
   --json          print one JSON line instead: {"images", "top1", "top5",
                   "top1_accuracy", "top5_accuracy", "failed": [{"file", "error"}],
                   "synsets_checked", "synset_mismatches"}
@@ -90,8 +97,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   let args;
   let dir: string;
   let choice: ModelChoice;
+  let image: ImageChoice;
   try {
-    args = parseArgs(argv, ['weights', 'recipe', 'arch', 'labels'], ['json', 'help', 'progress', 'no-progress']);
+    args = parseArgs(argv, ['weights', 'recipe', 'arch', 'labels', 'exif', 'background'], ['json', 'help', 'progress', 'no-progress']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -101,6 +109,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     }
     dir = args.positionals[0]!;
     choice = modelChoice(args.flags.get('recipe'), args.flags.get('arch'), args.flags.get('labels'));
+    image = imageChoice(args.flags.get('exif'), args.flags.get('background'));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`squeezenet eval: ${e.message}\n\n${HELP}\n`);
@@ -122,7 +131,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (files.length === 0) {
-    process.stderr.write(`squeezenet eval: ${dir}: no .jpg, .jpeg or .png files\n`);
+    process.stderr.write(`squeezenet eval: ${dir}: no image files (${IMAGE_EXTENSIONS.join(', ')})\n`);
     return 1;
   }
   let model;
@@ -144,7 +153,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   let top1 = 0;
   let top5 = 0;
   const t0 = performance.now();
-  files.forEach((file, i) => {
+  for (const [i, file] of files.entries()) {
     progress.tick(i + 1, file);
     try {
       const label = labelOf(file, model.classes);
@@ -153,8 +162,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         synsetsChecked++;
         if (imagenetClasses()[label]!.synset !== synset) mismatches.push({ file, index: label, synset, synsetIndex: synsetIndex.get(synset) });
       }
-      checkImageFile(join(dir, file)); // a FIFO named x.jpg would block
-      const top = classifyFile(model, join(dir, file), 5).map((p) => p.index);
+      const top = (await classifyFile(model, join(dir, file), { top: 5, ...image })).map((p) => p.index); // a FIFO named x.jpg is refused before it is read
       images++;
       if (top[0] === label) top1++;
       if (top.includes(label)) top5++;
@@ -164,7 +172,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       progress.clear();
       process.stderr.write(`squeezenet eval: ${join(dir, file)}: ${error}\n`);
     }
-  });
+  }
   progress.clear();
   model.dispose();
   const seconds = (performance.now() - t0) / 1000;

@@ -1,5 +1,5 @@
-// What `classify` and `eval` share: finding the weights, loading the model once, reading an
-// image file to its top classes, progress on stderr.
+// What `classify` and `eval` share: finding the weights, loading the model once, progress on
+// stderr. Reading an image file to its top classes is cli/src/api.ts's classifyFile.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,16 +12,12 @@ import {
   describeArch,
   labelSource,
   parseLabels,
-  preprocess,
-  type Prediction,
   RECIPES,
   type Recipe,
   type RecipeSource,
   SqueezeNet,
-  topK,
 } from 'squeezenet-wasm';
 import { UsageError } from './args.js';
-import { decodeImage } from './images.js';
 
 export interface WeightsLocation {
   readonly path: string;
@@ -199,26 +195,6 @@ export function modelChoice(recipe: string | true | undefined, arch: string | tr
     ...(arch === undefined ? {} : { arch: arch as ArchName }),
     ...(labels === undefined ? {} : { labels }),
   };
-}
-
-/** Reads, decodes, preprocesses (with the model's recipe) and classifies one image file. */
-export function classifyFile(m: CliModel, file: string, top: number): Prediction[] {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new CliError(reason);
-  }
-  return classifyBytes(m, bytes, top);
-}
-
-/** Decodes, preprocesses (with the model's recipe) and classifies an image file's bytes. */
-export function classifyBytes(m: CliModel, bytes: Uint8Array, top: number): Prediction[] {
-  const input = preprocess(decodeImage(bytes), m.recipe);
-  const size = RECIPES[m.recipe].input;
-  return topK(m.model.run(input, { height: size, width: size }), Math.min(top, m.classes), m.labels ? { labels: m.labels } : {});
 }
 
 /** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */

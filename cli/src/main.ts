@@ -18,9 +18,10 @@ Usage:
                             simple-bypass, complex-bypass): layer, output, kernel,
                             Fire sizes, parameters and MACs, with totals and sizes
   squeezenet classify [--weights FILE] [--top K] [--json] IMAGE|DIR|- ...
-                            the top classes of each photo (files, folders, or
-                            - for standard input), with the pretrained Deep
-                            Compression SqueezeNet v1.0 that ships with the library
+                            the top classes of each photo (JPEG, PNG, WebP, GIF,
+                            TIFF, AVIF; files, folders, or - for standard input),
+                            with the pretrained Deep Compression SqueezeNet v1.0
+                            that ships with the library; --exif, --background
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { preprocess, RECIPES, topK, type LayerOutput } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
-import { checkImageFile, decodeImage } from './images.js';
+import { decodeImage } from './images.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 import {
   formatForPath,
@@ -25,7 +25,7 @@ import {
 const HELP = `Usage: squeezenet trace [options] IMAGE --out FILE
        squeezenet trace [options] --input-from TRACE --out FILE
 
-Golden vectors for SqueezeNet: runs one JPEG or PNG through the network and writes the
+Golden vectors for SqueezeNet: runs one image through the network and writes the
 preprocessed input and every layer's output, each an NCHW float32 tensor named as
 SqueezeNet.trace() names it (input, conv1, maxpool1, fire2.squeeze, fire2.expand1x1,
 fire2.expand3x3, fire2, ..., conv10, avgpool10), with metadata: arch, recipe, input
@@ -103,10 +103,9 @@ interface Source {
   readonly meta: Record<string, string>;
 }
 
-function imageSource(m: CliModel, file: string): Source {
+async function imageSource(m: CliModel, file: string): Promise<Source> {
   try {
-    checkImageFile(file);
-    const pixels = decodeImage(readFileSync(file));
+    const pixels = await decodeImage(file); // a path is checked (regular file, size) before it is read
     const size = RECIPES[m.recipe].input;
     return { input: preprocess(pixels, m.recipe), height: size, width: size, meta: { image: basename(file), recipe: m.recipe, recipe_source: m.recipeSource.reason } };
   } catch (e) {
@@ -169,7 +168,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     const where = weightsLocation(args.flags.get('weights') as string | undefined);
     model = await loadModel(where, choice);
     process.stderr.write(`${modelReport(model, 'trace').join('\n')}\n`);
-    const source = inputFrom !== undefined ? traceSource(inputFrom) : imageSource(model, args.positionals[0]!);
+    const source = inputFrom !== undefined ? traceSource(inputFrom) : await imageSource(model, args.positionals[0]!);
     let run: { logits: Float32Array; layers: LayerOutput[] };
     try {
       run = model.model.trace(source.input, { height: source.height, width: source.width });

@@ -46,12 +46,14 @@ const MOUNTS = [
   ['/examples/web/samples/', SAMPLES_DIR],
   ['/examples/web/', join(ROOT, 'examples/web')],
   ['/dist/src/', join(ROOT, 'dist/src')],
-  ['/dist/build/', join(ROOT, 'dist/build')],
+  // The package's other files: the single-file bundle, the kernels and the default model beside it.
+  ['/dist/', join(ROOT, 'dist')],
+  // The command line's header checks (image-header.js), which the page applies before decoding.
+  ['/cli/dist/', join(ROOT, 'cli/dist')],
   ['/build/onnx/', join(ROOT, 'build/onnx')],
   ['/build/', join(ROOT, 'build')],
-  // the browser benchmark (npm run bench -- --browser): its pages, tfjs-squeezenet.js, and the other engines
+  // the browser benchmark (npm run bench -- --browser): its pages, and the other engines
   ['/bench/browser/', join(ROOT, 'bench/browser')],
-  ['/dist/bench/', join(ROOT, 'dist/bench')],
   ['/node_modules/onnxruntime-web/dist/', join(ROOT, 'node_modules/onnxruntime-web/dist')],
   ['/node_modules/@tensorflow/tfjs-core/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist')],
   ['/node_modules/@tensorflow/tfjs-backend-wasm/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')],
