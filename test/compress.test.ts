@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compressCommand } from '../cli/src/compress.js';
 import { decodeImage } from '../cli/src/images.js';
-import { roundFloat16 } from '../src/compress/float16.js';
+import { roundFloat16 } from '../src/codec/float16.js';
 import { balanceRounding, entropyConstrained, kmeans1d } from '../src/compress/kmeans.js';
 import { pruneByMagnitude } from '../src/compress/pruning.js';
 import {

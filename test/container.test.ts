@@ -3,7 +3,7 @@
 // bytes, forged fields and payloads (with their CRCs recomputed, so the checks behind the CRC are
 // reached): each a FormatError naming the layer and the byte, never a RangeError or a hang.
 import { describe, expect, it } from 'vitest';
-import { huffmanLengths } from '../src/compress/huffman.js';
+import { huffmanLengths } from '../src/codec/huffman.js';
 import {
   FormatError,
   InputError,

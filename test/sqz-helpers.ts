@@ -1,7 +1,7 @@
 // Shared by the .sqz tests: a small container of awkward layers, where its header fields sit,
 // and `reseal`, which recomputes its CRCs after a forged edit.
-import { crc32 } from '../src/compress/crc32.js';
-import { roundFloat16 } from '../src/compress/float16.js';
+import { crc32 } from '../src/codec/crc32.js';
+import { roundFloat16 } from '../src/codec/float16.js';
 import type { SqzFile, SqzLayer } from '../src/index.js';
 import { seededRandom } from './helpers.js';
 

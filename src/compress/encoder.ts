@@ -16,7 +16,7 @@ import { InputError } from '../errors.js';
 import { plan, type ConvOp } from '../plan.js';
 import { checkWeights, type WeightMap } from '../weights.js';
 import { SQZ_MAX_WIDTH, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
-import { roundFloat16 } from './float16.js';
+import { roundFloat16 } from '../codec/float16.js';
 import { balanceRounding, kmeans1d, type KMeansMethod } from './kmeans.js';
 import { pruneByMagnitude } from './pruning.js';
 

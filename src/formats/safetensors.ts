@@ -14,7 +14,7 @@
 // tensor names and shapes.
 
 import { ARCHS, type ArchName } from '../arch.js';
-import { halfTable } from '../compress/float16.js';
+import { halfTable } from '../codec/float16.js';
 import { FormatError, InputError, WeightError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';
@@ -75,8 +75,8 @@ function asBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
 }
 export { asBytes as toBytes };
 
-// One float16 decoder for the project (src/compress/float16.ts); these names are the public ones.
-export { fromFloat16Bits as halfToFloat, halfTable } from '../compress/float16.js';
+// One float16 decoder for the project (src/codec/float16.ts); these names are the public ones.
+export { fromFloat16Bits as halfToFloat, halfTable } from '../codec/float16.js';
 
 const UTF8 = new TextEncoder();
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

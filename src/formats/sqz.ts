@@ -12,10 +12,10 @@
 // byte offset, never a RangeError or a hang.
 
 import { ARCHS, type ArchName } from '../arch.js';
-import { BitReader, BitWriter } from '../compress/bits.js';
-import { crc32 } from '../compress/crc32.js';
-import { fromFloat16Bits, toFloat16Bits } from '../compress/float16.js';
-import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProblem } from '../compress/huffman.js';
+import { BitReader, BitWriter } from '../codec/bits.js';
+import { crc32 } from '../codec/crc32.js';
+import { fromFloat16Bits, toFloat16Bits } from '../codec/float16.js';
+import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProblem } from '../codec/huffman.js';
 import { FormatError, InputError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import type { DecodedTensor } from './deepcompression.js';
