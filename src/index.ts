@@ -72,6 +72,7 @@ export {
   SQZ_FORMAT,
   SQZ_MAGIC,
   SQZ_VERSION,
+  SQZ_VERSIONS,
   SQZ_MAX_WIDTH,
   type SqzFile,
   type SqzLayer,

@@ -102,9 +102,10 @@ export function smallFile(seed = SEED): SqzFile {
   };
 }
 
-/** Where each field of the header sits: what the reader walks. */
+/** Where each field of the header sits: what the reader walks (version 3: a payload is its one stream of C bytes). */
 export function layoutOf(b: Uint8Array) {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const version = view.getUint16(8, true);
   let o = 10;
   const archAt = o;
   o += 1 + b[o]!;
@@ -130,10 +131,12 @@ export function layoutOf(b: Uint8Array) {
       gapBytes: f + 19,
       crc: f + 23,
       payloadBytes:
-        (flags & 8 ? 2 : 4) * view.getUint16(f + 9, true) +
-        (flags & 4 ? 2 : 4) * view.getUint16(f, true) +
-        view.getUint32(f + 15, true) +
-        view.getUint32(f + 19, true),
+        version === 3
+          ? view.getUint32(f + 15, true) + view.getUint32(f + 19, true)
+          : (flags & 8 ? 2 : 4) * view.getUint16(f + 9, true) +
+            (flags & 4 ? 2 : 4) * view.getUint16(f, true) +
+            view.getUint32(f + 15, true) +
+            view.getUint32(f + 19, true),
       payload: 0,
     });
     o = f + 27;
@@ -144,7 +147,7 @@ export function layoutOf(b: Uint8Array) {
     r.payload = p;
     p += r.payloadBytes;
   }
-  return { archAt, countAt, records, crcAt, end: p };
+  return { version, archAt, countAt, records, crcAt, end: p };
 }
 
 /** Recomputes every CRC after a forged edit, so the checks behind the CRCs are reached. Bytes that do not parse come back as they were. */

@@ -58,6 +58,12 @@ export interface CompressOptions {
   readonly gapBits?: PerLayer<number> | 'auto';
   /** Huffman-code the codes and the gaps (default true); false stores them at fixed width. */
   readonly huffman?: boolean;
+  /**
+   * The .sqz version to write: 1 (the default: Huffman or fixed-width streams) or 3 (each
+   * layer's codebook, biases and weights in one context-modelled range-coded stream: smaller,
+   * slower to decode; `huffman` and the gap widths then do not apply).
+   */
+  readonly version?: 1 | 3;
   /** Store biases as float16 (default true; false: float32). */
   readonly biasF16?: boolean;
   /** Store codebook values as float16 (default true; false: float32); codes are chosen against the rounded values. */
@@ -160,6 +166,7 @@ interface Settings {
   readonly huffman: boolean;
   readonly biasF16: boolean;
   readonly codebookF16: boolean;
+  readonly version: 1 | 3;
 }
 
 function prune(op: ConvOp, raw: Float32Array, bias: Float32Array, bits: number, keep: number, fixedGap: number): Pruned {
@@ -310,7 +317,7 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
 
 function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string): CompressResult {
   const done = pruned.map((l) => quantize(l, s, lambda));
-  const file: SqzFile = { arch: archName, layers: done.map((d) => d.layer) };
+  const file: SqzFile = { arch: archName, version: s.version, layers: done.map((d) => d.layer) };
   const written = writeSqz(file);
   const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((t, b) => t + f(b), 0);
   return {
@@ -370,7 +377,9 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     huffman: options.huffman !== false,
     biasF16: options.biasF16 !== false,
     codebookF16: options.codebookF16 !== false,
+    version: options.version ?? 1,
   };
+  if (settings.version !== 1 && settings.version !== 3) throw new InputError(`version must be 1 or 3, got ${String(options.version)}`);
 
   const pruned = p.convs.map((op) => {
     const bits = bitsOf(op);
