@@ -3,7 +3,7 @@
 //   c[i][j] = max(bias[j] + sum_p a[i][p] * w[p][j], vmin)     for i < m, j < n
 //
 // a: m rows of k floats, row stride lda (an NHWC activation map, or im2col rows).
-// w: packed once at load by packGemmWeights (src/pack.ts): for each block of 8 output channels,
+// w: packed once at load by f32_pack_gemm (assembly/pack.ts): for each block of 8 output channels,
 //    8 biases then k rows of 8 weights, zero-padded past n. Bias rides with the weights as in XNNPACK.
 // c: m rows, row stride ldc: a Fire expand branch writes its own channel slice of the concat buffer.
 // relu != 0 clamps at 0 (pmax keeps NaN, as PyTorch's relu does).

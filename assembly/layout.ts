@@ -1,11 +1,14 @@
-// Users and PyTorch hand in NCHW; the kernels work in NHWC, so channels are contiguous for SIMD.
+// Layout changes. Users and PyTorch hand in NCHW; the kernels work in NHWC, so channels are
+// contiguous for SIMD: the input is transposed once (3 rows of height * width pixels). The sparse
+// 1x1 convolution transposes an NHWC map back to channel-major (pixels rows of channels).
 
-export function f32_nchw_to_nhwc(src: usize, channels: i32, pixels: i32, dst: usize): void {
-  for (let c = 0; c < channels; c++) {
-    let s = src + ((<usize>c * <usize>pixels) << 2);
-    let d = dst + ((<usize>c) << 2);
-    const step = (<usize>channels) << 2;
-    for (let p = 0; p < pixels; p++) {
+// dst[c][r] = src[r][c]: a rows x cols matrix to cols x rows.
+export function f32_transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    let s = src + ((<usize>r * <usize>cols) << 2);
+    let d = dst + ((<usize>r) << 2);
+    const step = (<usize>rows) << 2;
+    for (let c = 0; c < cols; c++) {
       store<f32>(d, load<f32>(s));
       s += 4;
       d += step;

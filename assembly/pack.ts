@@ -1,15 +1,6 @@
 // Weight packing at load, in WASM because it runs once on cold code, where JS would still be
-// interpreted. Layouts as documented in src/pack.ts (which keeps the plain-TS versions the tests
-// compare against).
-
-// Index of the first NaN or infinite value among n floats, or -1.
-export function f32_find_nonfinite(src: usize, n: i32): i32 {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(src + ((<usize>i) << 2));
-    if (!isFinite(v)) return i;
-  }
-  return -1;
-}
+// interpreted. src/conv.ts calls these; the plain-TS packers in test/oracles/pack.ts are what the
+// tests hold them to.
 
 // [out][in][kernel][kernel] weights + bias -> per 8 outputs: 8 biases, then rows of 8 for each
 // (ky, kx, in), zero-padded past outC.

@@ -1,15 +1,16 @@
 // Sparse 1x1 convolution: the weights of a pruned layer (Deep Compression's conv10 keeps 20 %) in
-// CSR by output channel, so only the kept weights are multiplied.
+// CSR by output channel, so only the kept weights are multiplied. Tile 32x1 (XNNPACK's spmm
+// naming: 32 pixels by 1 output channel per pass), then 4x1 and 1x1 for the pixel tails.
 //
 //   c[i][j] = max(bias[j] + sum_{q in row j} values[q] * xT[index[q]][i], vmin)   for i < m, j < n
 //
-// xT: the input map transposed to channel-major (k rows of m pixels, from f32_nchw_to_nhwc), so
+// xT: the input map transposed to channel-major (k rows of m pixels, from f32_transpose), so
 //     that one weight multiplies 4 neighbouring pixels in one f32x4.
 // rows: n + 1 i32 offsets into index/values; index: i32 input channel of each kept weight.
 // c: m rows, row stride ldc (NHWC): each output channel's pixels are scattered lane by lane.
 // Pixel blocks of 32 keep 8 accumulators in registers; then blocks of 4, then single pixels.
 
-export function f32_spmm_1x1(
+export function f32_spmm_32x1(
   m: i32, n: i32,
   xT: usize,
   rows: usize, index: usize, values: usize, bias: usize,

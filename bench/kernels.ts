@@ -1,36 +1,48 @@
-// Per-kernel benchmark at SqueezeNet v1.0's real shapes (the Caffe flavour, 227x227), layer by
-// layer as XNNPACK's benchmarks do it: f32_gemm_4x8 for every convolution, f32_im2col_nhwc for
-// every convolution that needs it, f32_maxpool_nhwc for every pool, and for the 3x3 convolutions
-// that Winograd F(2x2,3x3) applies to, its input transform, 16 GEMMs and output transform. The
-// arguments are the ones src/model.ts passes (row strides of the concat buffer included); the
-// inputs and weights are random.
+// Per-layer kernel benchmark at SqueezeNet v1.0's real shapes (the Caffe flavour, 227x227), layer by
+// layer as XNNPACK's benchmarks do it. Every convolution is packed, given its scratch and run by
+// src/conv.ts, the engine's own lowering, so a row times the calls SqueezeNet makes: each layer by
+// the method the engine picks (`SqueezeNet.convMethods`) and by every other method that can run it
+// (except `sparse`, which only pays on pruned weights: bench/sparse.ts), and the engine's method
+// phase by phase where it has several (Winograd's transforms and 16 GEMMs). Pools as the engine
+// calls them. Weights are the seeded random ones the engine benchmark uses, inputs random; the row
+// strides are the engine's (a Fire expand writes its slice of the concat buffer).
 
-import { ARCHS, SqueezeNet, instantiate, plan, poolOutSize } from '../src/index.js';
+import { ARCHS, SqueezeNet, instantiate, plan, poolOutSize, type ConvOp } from '../src/index.js';
 import { Arena } from '../src/arena.js';
-import { packGemmWeights, packedGemmSize, winogradApplies } from '../src/pack.js';
+import {
+  applicableMethods,
+  convLayer,
+  convScratchFloats,
+  packConv,
+  runConv,
+  runConvPhase,
+  type ConvIO,
+  type ConvLayer,
+  type ConvMethod,
+} from '../src/conv.js';
 import { randomWeights } from './random-weights.js';
 import { time, type TimingOptions } from './timing.js';
 
-export type KernelName =
-  | 'f32_gemm_4x8'
-  | 'f32_im2col_nhwc'
-  | 'f32_maxpool_nhwc'
-  | 'f32_winograd23_input_nhwc'
-  | 'f32_gemm_4x8 x16'
-  | 'f32_winograd23_output_nhwc';
-
 export interface KernelRow {
-  readonly kernel: KernelName;
+  /** `conv`: a whole layer as runConv runs it; `phase`: one phase of the engine's method; `maxpool`. */
+  readonly what: 'conv' | 'phase' | 'maxpool';
   readonly layer: string;
-  /** GEMM: `MxNxK`; im2col: `HxWxC k/s/p -> rows x depth`; pools and transforms: in -> out. */
-  readonly shape: string;
-  /** The path SqueezeNet.load takes for this layer today (`direct`, `padded1x1`, `im2col`, `winograd`, `maxpool`). */
+  /** The method timed (src/conv.ts ConvMethod), or `maxpool`. */
+  readonly method: string;
+  /** The method the engine runs the layer by (`maxpool` for a pool). */
   readonly model_path: string;
+  /** The kernels the row calls. */
+  readonly kernel: string;
+  /** Convolutions: `HxWxC -> HxWxC kxk/s/p`; phases: units and what they are; pools: in -> out. */
+  readonly shape: string;
   readonly median_ms: number;
   readonly min_ms: number;
   /** Calls per benchmark.js sample. */
   readonly count: number;
-  /** GEMMs only: 2 * M * N * K / median time. */
+  /**
+   * Whole convolutions: 2 x the layer's MACs / median time (the same count whatever the method, so
+   * Winograd can exceed its real rate); the 16 Winograd GEMMs: the flops they do; else null.
+   */
   readonly gflops: number | null;
   /** Bytes each call must read and write at least (inputs once, outputs once), per median time. */
   readonly gbytes_per_s: number;
@@ -46,69 +58,59 @@ function seeded(seed: number): () => number {
   };
 }
 
-/**
- * How SqueezeNet.load runs each convolution. The model does not expose this yet, so it is read from
- * its private `convs` table; 'unknown' if that changes.
- */
-async function modelPaths(): Promise<(name: string) => string> {
-  const net = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: randomWeights('v1.0-caffe') });
-  const convs = (net as unknown as { convs?: ReadonlyMap<string, { method?: unknown }> }).convs;
-  const paths = new Map<string, string>();
-  for (const [name, c] of convs instanceof Map ? convs : []) if (typeof c.method === 'string') paths.set(name, c.method);
-  net.dispose();
-  return (name) => paths.get(name) ?? 'unknown';
+// Bytes a phase must read and write at least, and the flops of its GEMMs (null: none worth a rate).
+function phaseCost(l: ConvLayer, phase: number): { bytes: number; flops: number | null } {
+  const inMap = l.inH * l.inW * l.inC;
+  const outMap = l.outH * l.outW * l.outC;
+  const tiles = Math.ceil(l.outH / 2) * Math.ceil(l.outW / 2);
+  if (l.method === 'winograd') {
+    if (phase === 0) return { bytes: 4 * (inMap + 16 * tiles * l.inC), flops: null };
+    if (phase === 1) return { bytes: 4 * (16 * tiles * (l.inC + l.outC) + l.wFloats), flops: 2 * 16 * tiles * l.outC * l.inC };
+    return { bytes: 4 * (16 * tiles * l.outC + outMap), flops: null };
+  }
+  if (l.method === 'sparse') {
+    if (phase === 0) return { bytes: 4 * 2 * inMap, flops: null };
+    if (phase === 1) return { bytes: 4 * (inMap + 2 * (l.csr?.nonzero ?? 0) + outMap), flops: null };
+  }
+  return { bytes: 4 * outMap, flops: null };
 }
 
-/** Times every kernel call of one v1.0-caffe forward pass. */
+/** Times every convolution (by each method that can run it, and the engine's phase by phase) and pool of one v1.0-caffe forward pass. */
 export async function benchKernels(options: TimingOptions, progress: (s: string) => void): Promise<KernelRow[]> {
   const p = plan(ARCHS['v1.0-caffe']);
-  const pathOf = await modelPaths();
-  const k = await instantiate();
-  const arena = new Arena(k);
+  const weights = randomWeights('v1.0-caffe');
+  const net = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, warmup: false });
+  const engineMethods = net.convMethods;
+  net.dispose();
+  const arena = new Arena(await instantiate());
   const rand = seeded(1602);
   const fill = (offset: number, floats: number, scale = 1): void => {
     const v = arena.view(offset, floats);
     for (let i = 0; i < floats; i++) v[i] = (rand() * 2 - 1) * scale;
   };
 
-  // One buffer each for the input map, the scratch (im2col rows or Winograd tiles) and the output,
-  // sized for the largest layer.
+  // One buffer each for the input map and the output, sized for the largest layer; scratch per layer.
   let inFloats = 0;
-  let scratchFloats = 0;
   let outFloats = 0;
   for (const row of p.rows) {
     inFloats = Math.max(inFloats, row.input[0] * row.input[1] * row.input[2]);
     outFloats = Math.max(outFloats, row.output[0] * row.output[1] * row.output[2]);
-    for (const op of row.convs) {
-      const tiles = Math.ceil(op.outH / 2) * Math.ceil(op.outW / 2);
-      scratchFloats = Math.max(scratchFloats, op.outH * op.outW * op.inC * op.kernel * op.kernel, 16 * tiles * Math.max(op.inC, op.outC));
-    }
   }
   const input = arena.alloc(inFloats);
-  const scratch = arena.alloc(scratchFloats);
-  const products = arena.alloc(scratchFloats);
   const output = arena.alloc(outFloats);
   fill(input, inFloats);
-  fill(scratch, scratchFloats);
-  fill(products, scratchFloats);
 
   const rows: KernelRow[] = [];
   const record = async (
-    kernel: KernelName,
-    modelPath: string,
-    layer: string,
-    shape: string,
+    row: Omit<KernelRow, 'median_ms' | 'min_ms' | 'count' | 'gflops' | 'gbytes_per_s'>,
     flops: number | null,
     bytes: number,
     fn: () => void,
   ): Promise<void> => {
-    progress(`${kernel} ${layer} ${shape}`);
-    const t = await time(`${kernel} ${layer}`, fn, false, { minTime: 0, ...options });
+    progress(`${row.layer} ${row.method} ${row.what === 'phase' ? row.kernel : ''}`);
+    const t = await time(`${row.layer} ${row.method} ${row.kernel}`, fn, false, { minTime: 0, ...options });
     rows.push({
-      kernel,
-      layer,
-      shape,
-      model_path: modelPath,
+      ...row,
       median_ms: t.median,
       min_ms: t.min,
       count: t.count,
@@ -123,90 +125,71 @@ export async function benchKernels(options: TimingOptions, progress: (s: string)
       const [c, h, w] = row.input;
       const oh = poolOutSize(h, spec.size, spec.stride, 0, spec.ceil);
       const ow = poolOutSize(w, spec.size, spec.stride, 0, spec.ceil);
-      await record('f32_maxpool_nhwc', 'maxpool', spec.name, `${h}x${w}x${c} -> ${oh}x${ow}`, null, 4 * c * (h * w + oh * ow), () =>
-        k.f32_maxpool_nhwc(input, h, w, c, spec.size, spec.stride, 0, oh, ow, output),
+      const shape = `${h}x${w}x${c} -> ${oh}x${ow}`;
+      await record({ what: 'maxpool', layer: spec.name, method: 'maxpool', model_path: 'maxpool', kernel: 'f32_maxpool_nhwc', shape }, null, 4 * c * (h * w + oh * ow), () =>
+        arena.kernels.f32_maxpool_nhwc(input, h, w, c, spec.size, spec.stride, 0, oh, ow, output),
       );
       continue;
     }
     for (const op of row.convs) {
-      const path = pathOf(op.name);
-      const m = op.outH * op.outW;
-      const depth = op.inC * op.kernel * op.kernel;
-      const direct = op.kernel === 1 && op.stride === 1 && op.pad === 0;
-      // Fire expand branches write their channel slice of the concat buffer: row stride = all channels.
-      const ldc = op.name.endsWith('.expand1x1') || op.name.endsWith('.expand3x3') ? row.output[0] : op.outC;
-      const out = output + 4 * (op.name.endsWith('.expand3x3') && spec.kind === 'fire' ? spec.e1x1 : 0);
-      const mark = arena.mark();
-
-      // im2col + GEMM (or the GEMM alone on the map for a plain 1x1), whichever path the model takes.
-      if (!direct) {
-        await record(
-          'f32_im2col_nhwc',
-          path,
-          op.name,
-          `${op.inH}x${op.inW}x${op.inC} ${op.kernel}x${op.kernel}/${op.stride}/${op.pad} -> ${m}x${depth}`,
-          null,
-          4 * (op.inH * op.inW * op.inC + m * depth),
-          () => k.f32_im2col_nhwc(input, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, op.outH, op.outW, scratch),
-        );
+      const chosen = engineMethods.get(op.name)!;
+      // As forward() calls it: Fire expands write their channel slice of the concat buffer.
+      const io: ConvIO = {
+        x: input,
+        y: output,
+        ldc: op.name.endsWith('.expand1x1') || op.name.endsWith('.expand3x3') ? row.output[0] : op.outC,
+        first: op.name.endsWith('.expand3x3') && spec.kind === 'fire' ? spec.e1x1 : 0,
+        relu: !op.name.endsWith('.bypass'),
+      };
+      const methods = applicableMethods(op).filter((m) => m !== 'sparse' || m === chosen);
+      for (const method of [chosen, ...methods.filter((m) => m !== chosen)]) {
+        const mark = arena.mark();
+        const layer = prepare(arena, op, weights, method, fill);
+        const shape = `${op.inH}x${op.inW}x${op.inC} -> ${op.outH}x${op.outW}x${op.outC} ${op.kernel}x${op.kernel}/${op.stride}/${op.pad}`;
+        const macs = op.outH * op.outW * op.outC * op.inC * op.kernel * op.kernel;
+        const bytes = 4 * (op.inH * op.inW * op.inC + layer.wFloats + op.outH * op.outW * op.outC);
+        const kernels = layer.phases.map((ph) => ph.kernels).join('; ');
+        await record({ what: 'conv', layer: op.name, method, model_path: chosen, kernel: kernels, shape }, 2 * macs, bytes, () => runConv(arena, layer, io));
+        if (method === chosen && layer.phases.length > 1) {
+          for (let i = 0; i < layer.phases.length; i++) {
+            const phase = layer.phases[i]!;
+            const cost = phaseCost(layer, i);
+            await record(
+              { what: 'phase', layer: op.name, method, model_path: chosen, kernel: phase.kernels, shape: `${phase.units} ${phase.unit}` },
+              cost.flops,
+              cost.bytes,
+              () => runConvPhase(arena, layer, io, i, 0, phase.units),
+            );
+          }
+        }
+        arena.release(mark);
       }
-      const size = packedGemmSize(op.outC, op.inC, op.kernel);
-      const w = arena.alloc(size);
-      const weight = Float32Array.from({ length: op.outC * depth }, () => rand() * 2 - 1);
-      const bias = Float32Array.from({ length: op.outC }, () => rand() - 0.5);
-      packGemmWeights(weight, bias, op.outC, op.inC, op.kernel, arena.view(w, size));
-      const a = direct ? input : scratch;
-      await record('f32_gemm_4x8', path, op.name, `${m}x${op.outC}x${depth}`, 2 * m * op.outC * depth, 4 * (m * depth + size + m * op.outC), () =>
-        k.f32_gemm_4x8(m, op.outC, depth, a, depth, w, out, ldc, 1),
-      );
-
-      // Winograd F(2x2,3x3), called as src/model.ts does: transform, 16 GEMMs over tiles, inverse.
-      if (winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad)) {
-        const th = Math.ceil(op.outH / 2);
-        const tw = Math.ceil(op.outW / 2);
-        const tiles = th * tw;
-        const stride = packedGemmSize(op.outC, op.inC, 1);
-        const raw = arena.alloc(op.outC * op.inC * 9);
-        const u = arena.alloc(16 * op.outC * op.inC);
-        const wg = arena.alloc(16 * stride);
-        const b = arena.alloc(op.outC);
-        fill(raw, op.outC * op.inC * 9, 0.3);
-        fill(b, op.outC, 0.1);
-        k.f32_pack_winograd23(raw, op.outC, op.inC, u, wg);
-        await record(
-          'f32_winograd23_input_nhwc',
-          path,
-          op.name,
-          `${op.inH}x${op.inW}x${op.inC} -> 16x${tiles}x${op.inC}`,
-          null,
-          4 * (op.inH * op.inW * op.inC + 16 * tiles * op.inC),
-          () => k.f32_winograd23_input_nhwc(input, op.inH, op.inW, op.inC, th, tw, scratch),
-        );
-        await record(
-          'f32_gemm_4x8 x16',
-          path,
-          op.name,
-          `16 x ${tiles}x${op.outC}x${op.inC}`,
-          2 * 16 * tiles * op.outC * op.inC,
-          4 * 16 * (tiles * op.inC + stride + tiles * op.outC),
-          () => {
-            for (let xi = 0; xi < 16; xi++) {
-              k.f32_gemm_4x8(tiles, op.outC, op.inC, scratch + xi * tiles * op.inC * 4, op.inC, wg + xi * stride * 4, products + xi * tiles * op.outC * 4, op.outC, 0);
-            }
-          },
-        );
-        await record(
-          'f32_winograd23_output_nhwc',
-          path,
-          op.name,
-          `16x${tiles}x${op.outC} -> ${op.outH}x${op.outW}x${op.outC}`,
-          null,
-          4 * (16 * tiles * op.outC + m * op.outC),
-          () => k.f32_winograd23_output_nhwc(products, th, tw, op.outC, b, out, op.outH, op.outW, ldc, 1),
-        );
-      }
-      arena.release(mark);
     }
   }
   return rows;
+}
+
+// A layer by `method`, packed from the benchmark's weights, with scratch (random-filled, so a
+// phase timed alone reads numbers) as the engine would give it.
+function prepare(
+  arena: Arena,
+  op: ConvOp,
+  weights: ReadonlyMap<string, Float32Array>,
+  method: ConvMethod,
+  fill: (offset: number, floats: number) => void,
+): ConvLayer {
+  const names = { weight: `${op.param}.weight`, bias: `${op.param}.bias` };
+  const packed = packConv(arena, op, weights.get(names.weight)!, weights.get(names.bias)!, method, names);
+  const floats = convScratchFloats(method, op);
+  const scratch = (n: number): number => {
+    const at = arena.alloc(n);
+    fill(at, n);
+    return at;
+  };
+  return convLayer(op, packed, {
+    cols: scratch(floats.cols),
+    transposed: scratch(floats.transposed),
+    wgInput: scratch(floats.wgInput),
+    wgProducts: scratch(floats.wgProducts),
+  });
 }

@@ -24,8 +24,8 @@ Options:
   --json             print one JSON object on stdout and nothing else
   --json-out FILE    also write that JSON object to FILE (with the tables on stdout)
   --layers           add ms, share and GFLOP/s per Table-1 row for squeezenet-wasm (model.profile)
-  --kernels          instead of the engines: time f32_gemm_4x8, f32_im2col_nhwc and
-                     f32_maxpool_nhwc at every v1.0-caffe layer shape
+  --kernels          instead of the engines: time every v1.0-caffe convolution as the engine
+                     lowers it (src/conv.ts), by each method that can run it, and every pool
   --onnx DIR         where squeezenet1_0.onnx and squeezenet1_1.onnx are (default build/onnx); make
                      them with: /usr/bin/python3 fixtures/export.py --skip-real \\
                                   --out build/onnx/fixtures --onnx-out build/onnx
@@ -583,12 +583,13 @@ async function runKernels(o: Options): Promise<void> {
   out.push('');
   out.push(
     table(
-      ['kernel', 'layer', 'shape', 'model runs it', 'median ms', 'min ms', 'calls/sample', 'GFLOP/s', '% ceiling', 'GB/s'],
+      ['layer', 'method', 'timed', 'kernels', 'shape', 'median ms', 'min ms', 'calls/sample', 'GFLOP/s', '% ceiling', 'GB/s'],
       rows.map((r) => [
-        r.kernel,
         r.layer,
+        r.method === r.model_path ? `${r.method} *` : r.method,
+        r.what,
+        r.kernel,
         r.shape,
-        r.model_path,
         fixed(r.median_ms, 4),
         fixed(r.min_ms, 4),
         String(r.count),
@@ -596,24 +597,27 @@ async function runKernels(o: Options): Promise<void> {
         r.gflops === null ? '' : fixed((100 * r.gflops) / ceiling.gflops, 0),
         fixed(r.gbytes_per_s, 1),
       ]),
-      [false, false, false, false, true, true, true, true, true, true],
+      [false, false, false, false, false, true, true, true, true, true, true],
     ),
   );
-  // One forward's worth: the Winograd rows for layers the model runs by Winograd, im2col + GEMM for the rest.
-  const isWinograd = (r: KernelRow): boolean => r.kernel.startsWith('f32_winograd23') || r.kernel === 'f32_gemm_4x8 x16';
+  // One forward's worth: each layer by the engine's method (and the pools); then with im2col bands
+  // for the layers the engine runs by Winograd.
+  const whole = rows.filter((r) => r.what !== 'phase');
   const sum = (rs: KernelRow[]): string => rs.reduce((a, r) => a + r.median_ms, 0).toFixed(2);
-  const winograd = rows.filter((r) => r.model_path === 'winograd');
+  const engine = whole.filter((r) => r.method === r.model_path);
+  const winogradLayers = engine.filter((r) => r.method === 'winograd');
+  const instead = whole.filter((r) => r.model_path === 'winograd' && r.method === 'im2col');
   out.push('');
   out.push(
-    `one v1.0-caffe forward as the model runs it (without transpose and avgpool): ${sum(rows.filter((r) => isWinograd(r) === (r.model_path === 'winograd')))} ms` +
-      (winograd.length > 0
-        ? `; with im2col + GEMM for the Winograd layers instead: ${sum(rows.filter((r) => !isWinograd(r)))} ms` +
-          ` (those layers: Winograd ${sum(winograd.filter(isWinograd))} ms, im2col + GEMM ${sum(winograd.filter((r) => !isWinograd(r)))} ms)`
+    `one v1.0-caffe forward as the engine runs it (without the input transpose and avgpool): ${sum(engine)} ms` +
+      (winogradLayers.length > 0
+        ? `; with im2col bands + GEMM for the Winograd layers instead: ${sum([...engine.filter((r) => r.method !== 'winograd'), ...instead])} ms` +
+          ` (those layers: Winograd ${sum(winogradLayers)} ms, im2col ${sum(instead)} ms)`
         : ''),
   );
   out.push(
-    'model runs it: the path SqueezeNet.load takes for the layer (read from its private table); the rows time im2col + GEMM for every ' +
-      'convolution and Winograd where it applies. "padded1x1" (conv10 with padding 1) is approximated by im2col + GEMM.',
+    'method: * marks the one the engine runs the layer by (SqueezeNet.convMethods); timed: conv = the whole layer by src/conv.ts runConv, ' +
+      'phase = one phase of it (runConvPhase), maxpool = f32_maxpool_nhwc. GFLOP/s of a conv row counts its direct MACs whatever the method.',
   );
   emit(`${out.join('\n')}\n`);
 }

@@ -1,6 +1,6 @@
 // squeezenet-wasm: the portable library entry (no Node built-ins, no eval, no file system).
 
-export { SqueezeNet, MAX_ACTIVATION_BYTES, SPARSE_DENSITY, type LoadOptions, type RunOptions, type LayerOutput } from './model.js';
+export { SqueezeNet, MAX_ACTIVATION_BYTES, SPARSE_DENSITY, type LoadOptions, type RunOptions, type LayerOutput, type ConvMethod } from './model.js';
 export {
   ARCHS,
   ARCH_NAMES,

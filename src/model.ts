@@ -1,12 +1,26 @@
-// The engine: plans the arena for a network and runs it.
+// The engine: plans the arena for a network and runs it, one step per row of Table 1. How each
+// convolution runs (method, packed weights, scratch, kernel calls) is src/conv.ts's.
 
 import { ARCHS, type Arch, type ArchName } from './arch.js';
 import { Arena } from './arena.js';
-import { DisposedError, InputError, WeightError } from './errors.js';
-import { packedGemmSize, winogradApplies } from './pack.js';
-import { plan, type ConvOp, type Plan, type Row } from './plan.js';
-import { instantiate, type Kernels, type WasmSource } from './wasm.js';
+import {
+  SPARSE_DENSITY,
+  chooseConvMethod,
+  convLayer,
+  convScratchFloats,
+  packConv,
+  runConv,
+  type ConvLayer,
+  type ConvMethod,
+  type ConvScratch,
+  type PackedConv,
+} from './conv.js';
+import { DisposedError, InputError } from './errors.js';
+import { plan, type Plan, type Row } from './plan.js';
+import { instantiate, type WasmSource } from './wasm.js';
 import { checkWeights, type WeightMap } from './weights.js';
+
+export { SPARSE_DENSITY, type ConvMethod };
 
 export interface LoadOptions {
   /** Which network: `v1.0`, `v1.0-caffe`, `v1.1` (default `v1.1`), or an Arch table. */
@@ -57,66 +71,87 @@ export interface LayerOutput {
   readonly data: Float32Array;
 }
 
-/** A convolution's packed weights and biases (byte offsets), and how it runs. */
-interface ConvWeights {
-  /**
-   * `direct`: a plain 1x1, stride 1, no padding: the GEMM reads the activation map itself.
-   * `padded1x1`: 1x1, stride 1, with padding (Caffe's conv10): the border is relu(bias), the
-   * interior one GEMM over the whole map, copied in row by row.
-   * `im2col`: im2col + GEMM, a band of output rows at a time (about 128 KiB of im2col rows).
-   */
-  readonly method: 'direct' | 'padded1x1' | 'im2col' | 'winograd' | 'sparse';
-  /** GEMM-packed weights with bias; for Winograd the 16 transformed matrices. */
-  readonly w: number;
-  /** Winograd and sparse: the plain bias. */
-  readonly bias: number;
-  /** `sparse`: the kept weights in CSR by output channel (i32 row offsets, i32 input channels, f32 values). */
-  readonly csr?: { readonly rows: number; readonly index: number; readonly values: number };
-}
-
-/** The largest share of non-zero weights at which a 1x1 convolution runs sparse. */
-export const SPARSE_DENSITY = 0.3;
-
-interface Buffers {
-  readonly plan: Plan;
-  /** The plan's convolutions by name, with the shapes of this input size. */
-  readonly ops: ReadonlyMap<string, ConvOp>;
-  readonly inputNCHW: number;
-  readonly inputNHWC: number;
-  readonly a: number;
-  readonly b: number;
-  readonly squeeze: number;
-  readonly cols: number;
-  /** Sparse 1x1: the input map channel-major. */
-  readonly transposed: number;
-  /** Winograd: transformed input tiles, and the 16 GEMM products. */
-  readonly wgInput: number;
-  readonly wgProducts: number;
-  /** The complex bypass's 1x1 convolution output, before it is added. */
-  readonly bypass: number;
-  readonly logits: number;
-}
-
 const floats = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
+const most = (xs: readonly number[]): number => xs.reduce((m, v) => Math.max(m, v), 0);
 
+// The run state, as llama2.c declares its RunState: every activation and scratch buffer of one
+// input size, each with its size in floats. planActivations lays them out in this order after
+// the weights and checks their sum; forward() touches nothing else.
+function runStateFloats(p: Plan, convs: ReadonlyMap<string, PackedConv>) {
+  const outputs = (suffix: string): number[] => p.convs.filter((op) => op.name.endsWith(suffix)).map((op) => op.outC * op.outH * op.outW);
+  const scratch = p.convs.map((op) => convScratchFloats(convs.get(op.name)!.method, op));
+  const activations = most(p.rows.map((row) => floats(row.output)));
+  return {
+    inputNCHW: floats(p.input), // the caller's image, NCHW: 3 x H x W
+    inputNHWC: floats(p.input), // the same, NHWC
+    a: activations, // activations (NHWC), ping-pong with b: the largest C x H x W of any row
+    b: activations,
+    squeeze: most(outputs('.squeeze')), // a Fire module's squeeze output: the largest s1x1 x H x W
+    // convolution scratch (src/conv.ts convScratchFloats), each the largest any layer needs:
+    cols: most(scratch.map((s) => s.cols)), // an im2col band, or a padded 1x1's unpadded result
+    transposed: most(scratch.map((s) => s.transposed)), // a sparse 1x1's input map, channel-major
+    wgInput: most(scratch.map((s) => s.wgInput)), // Winograd's transformed input tiles, 16 x tiles x inC
+    wgProducts: most(scratch.map((s) => s.wgProducts)), // Winograd's 16 GEMM products, 16 x tiles x outC
+    bypass: most(outputs('.bypass')), // a complex bypass's 1x1 output before it is added: C x H x W
+    logits: p.rows.at(-1)!.output[0], // one per class
+  };
+}
+
+/** The run state's buffers (byte offsets), the plan they were sized for, and each convolution at that size. */
+type Buffers = Readonly<ReturnType<typeof runStateFloats>> & {
+  readonly plan: Plan;
+  readonly layers: ReadonlyMap<string, ConvLayer>;
+};
+
+/**
+ * SqueezeNet on the WebAssembly SIMD kernels. One instance owns one kernel instance and its
+ * memory: the packed weights, then every activation and scratch buffer for one input size.
+ *
+ * Input: one image as an NCHW Float32Array of 1 x 3 x height x width values, preprocessed for the
+ * weights (`preprocess`: Caffe's BGR minus the mean for `v1.0-caffe`, torchvision's normalised RGB
+ * otherwise). Output: the logits, one float32 per class (1000 for ImageNet), before softmax.
+ * Inside, activations are NHWC and every layer runs in the order of the arch table (Table 1).
+ * Calls are synchronous, on the calling thread, and allocate no WASM memory at the planned size;
+ * an instance is not shared between threads (`SqueezeNetPool` gives each worker its own).
+ */
 export class SqueezeNet {
   private buffers: Buffers;
-  private disposed = false;
+  private arena: Arena | null;
+  private readonly methods: ReadonlyMap<string, ConvMethod>;
 
   private constructor(
     readonly arch: Arch,
-    private readonly kernels: Kernels,
-    private readonly arena: Arena,
-    private readonly convs: ReadonlyMap<string, ConvWeights>,
+    arena: Arena,
+    private readonly convs: ReadonlyMap<string, PackedConv>,
     private readonly weightsEnd: number,
     private readonly height: number,
     private readonly width: number,
   ) {
+    this.arena = arena;
+    this.methods = new Map([...convs].map(([name, c]) => [name, c.method]));
     this.buffers = this.planActivations(height, width);
   }
 
-  /** Instantiates the kernels, checks and packs the weights, and plans every buffer. */
+  /**
+   * Instantiates the kernels, checks the weights against the network, packs them for the method
+   * each convolution runs by (src/conv.ts), plans every buffer for `inputSize`, and (unless
+   * `warmup: false`) runs the network once on small blank inputs.
+   *
+   * @throws InputError if `options` is not an object, `arch` names no network, `inputSize` is not
+   *   a positive integer (or pair), the input size is too small for the network (a window larger
+   *   than its map), or its activations would take more than MAX_ACTIVATION_BYTES.
+   * @throws WeightError naming the tensor if `weights` is not a Map or object, or a tensor is
+   *   missing, unexpected, not a Float32Array, of the wrong shape or length, or holds a NaN or an
+   *   infinity (with its index).
+   * @throws WasmError if the runtime has no WebAssembly SIMD or the kernels cannot be read,
+   *   compiled or instantiated (and, with `debug`, when a kernel's assertion fails).
+   * @throws SqueezeNetError if an `Arch` table cannot be built (a simple bypass whose input and
+   *   output channels differ) or the WASM memory cannot grow to what the model needs.
+   */
   static async load(options: LoadOptions): Promise<SqueezeNet> {
+    if (options === null || typeof options !== 'object') {
+      throw new InputError(`load options must be an object like { arch, weights }, got ${options === null ? 'null' : typeof options}`);
+    }
     const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.1'];
     if (arch === undefined) {
       throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
@@ -126,44 +161,14 @@ export class SqueezeNet {
       : [(options.inputSize as number | undefined) ?? arch.input, (options.inputSize as number | undefined) ?? arch.input];
     const p = plan(arch, height, width);
     const weights = checkWeights(p, options.weights);
-    const kernels = await instantiate(options.wasm, { debug: options.debug === true });
-    const arena = new Arena(kernels);
-    const convs = new Map<string, ConvWeights>();
+    const arena = new Arena(await instantiate(options.wasm, { debug: options.debug === true }));
+    const convs = new Map<string, PackedConv>();
     for (const op of p.convs) {
-      const weight = weights.get(`${op.param}.weight`)!;
-      const bias = weights.get(`${op.param}.bias`)!;
-      const winograd = options.winograd !== false && winogradApplies(op.inC, op.outC, op.kernel, op.stride, op.pad);
-      const pointwise = op.kernel === 1 && op.stride === 1;
-      let nonzero = 0;
-      if (pointwise && options.sparse !== false) for (let i = 0; i < weight.length; i++) if (weight[i] !== 0) nonzero++;
-      const sparse = pointwise && options.sparse !== false && nonzero <= SPARSE_DENSITY * weight.length;
-      const size = sparse ? 0 : (winograd ? 16 : 1) * packedGemmSize(op.outC, op.inC, winograd ? 1 : op.kernel);
-      const w = arena.alloc(size);
-      const b = arena.alloc(op.outC);
-      // Raw tensors go to scratch past the packed weights; packing and the finiteness check run in WASM.
-      const scratch = arena.mark();
-      const raw = arena.alloc(weight.length);
-      arena.view(raw, weight.length).set(weight);
-      arena.view(b, bias.length).set(bias);
-      for (const [name, at, n] of [[`${op.param}.weight`, raw, weight.length], [`${op.param}.bias`, b, bias.length]] as const) {
-        const bad = kernels.f32_find_nonfinite(at, n);
-        if (bad >= 0) throw new WeightError(`value ${arena.view(at, n)[bad]} at index ${bad} is not finite`, name);
-      }
-      if (sparse) {
-        arena.release(scratch);
-        convs.set(op.name, { method: 'sparse', w, bias: b, csr: packCsr(arena, weight, op.outC, op.inC, nonzero) });
-        continue;
-      }
-      if (winograd) {
-        kernels.f32_pack_winograd23(raw, op.outC, op.inC, arena.alloc(16 * op.outC * op.inC), w);
-      } else {
-        kernels.f32_pack_gemm(raw, b, op.outC, op.inC, op.kernel, w);
-      }
-      arena.release(scratch);
-      const method = winograd ? 'winograd' : pointwise ? (op.pad === 0 ? 'direct' : 'padded1x1') : 'im2col';
-      convs.set(op.name, { method, w, bias: b });
+      const names = { weight: `${op.param}.weight`, bias: `${op.param}.bias` };
+      const weight = weights.get(names.weight)!;
+      convs.set(op.name, packConv(arena, op, weight, weights.get(names.bias)!, chooseConvMethod(op, weight, options), names));
     }
-    const model = new SqueezeNet(arch, kernels, arena, convs, arena.mark(), height, width);
+    const model = new SqueezeNet(arch, arena, convs, arena.mark(), height, width);
     if (options.warmup !== false) model.warmup();
     return model;
   }
@@ -173,14 +178,36 @@ export class SqueezeNet {
     return this.buffers.plan;
   }
 
-  /** Bytes of WebAssembly memory this model holds (weights, activations, scratch). */
+  /** Bytes of WebAssembly memory this model holds (weights, activations, scratch); 0 once disposed. */
   get memoryBytes(): number {
-    return this.disposed ? 0 : this.arena.memoryBytes;
+    return this.arena?.memoryBytes ?? 0;
   }
 
   /**
-   * Runs the network on one NCHW image (`3 * height * width` values, finite) and returns its 1000 logits.
-   * Values that are NaN or infinite are rejected with an InputError rather than propagated.
+   * How each convolution runs (src/conv.ts), by layer name (`conv1`, `fire2.squeeze`, ...,
+   * `conv10`): chosen at load from its shape, its weights and the `winograd` and `sparse` options.
+   */
+  get convMethods(): ReadonlyMap<string, ConvMethod> {
+    return new Map(this.methods);
+  }
+
+  /**
+   * Runs the network on one image and returns its logits.
+   *
+   * @param input NCHW, 1 x 3 x height x width float32 values, preprocessed; every value finite
+   *   (a NaN or an infinity is rejected, not propagated).
+   * @param options `{ height, width }` of this input; default the load-time size. Another size
+   *   re-plans the activation buffers (the weights stay) and stays planned for later calls that
+   *   give it.
+   * @returns a new Float32Array of the logits, one per class (1000 for ImageNet), before softmax.
+   * @throws DisposedError after `dispose()`.
+   * @throws InputError if `options` is not an object; `height` or `width` is not a positive
+   *   integer; `input` is not a Float32Array of 3 x height x width values; a value is NaN or
+   *   infinite (named by its [0, c, y, x]); the size is too small for the network or its
+   *   activations would take more than MAX_ACTIVATION_BYTES (the previous plan stays); or a logit
+   *   overflowed float32 (input values too large).
+   * @throws SqueezeNetError if the WASM memory cannot grow to a new size's activations (the
+   *   previous plan stays).
    */
   run(input: Float32Array, options?: RunOptions): Float32Array {
     this.prepare(input, options);
@@ -188,7 +215,16 @@ export class SqueezeNet {
     return this.logits();
   }
 
-  /** Like `run`, and returns every layer's output too (copied out, NCHW): for conformance tests. */
+  /**
+   * Like `run`, and returns every layer's output too: for conformance tests against PyTorch.
+   *
+   * @returns `logits` as `run` returns them, and `layers` in the order they run: each convolution
+   *   inside a Fire module (`fire2.squeeze`, `fire2.expand1x1`, `fire2.expand3x3`, and
+   *   `fire2.bypass` before it is added) and each row of Table 1 (`conv1`, `maxpool1`, `fire2`,
+   *   ..., `conv10`, `avgpool10`). Each is a new NCHW Float32Array of shape [1, C, H, W] after the
+   *   layer's ReLU where it has one (avgpool10: [1, classes, 1, 1], the logits).
+   * @throws as `run` does.
+   */
   trace(input: Float32Array, options?: RunOptions): { logits: Float32Array; layers: LayerOutput[] } {
     this.prepare(input, options);
     const layers: LayerOutput[] = [];
@@ -196,7 +232,14 @@ export class SqueezeNet {
     return { logits: this.logits(), layers };
   }
 
-  /** Runs once and returns the milliseconds each row of the table took (for `npm run bench -- --layers`). */
+  /**
+   * Runs once and times each row of Table 1 (for `npm run bench -- --layers`).
+   *
+   * @returns one `{ name, ms }` per row in the order they run (`conv1`, `maxpool1`, `fire2`, ...,
+   *   `avgpool10`): milliseconds of wall time (`performance.now()`); conv1's includes the NCHW to
+   *   NHWC transpose of the input.
+   * @throws as `run` does, except that the logits are not checked.
+   */
   profile(input: Float32Array, options?: RunOptions): { name: string; ms: number }[] {
     this.prepare(input, options);
     const times: { name: string; ms: number }[] = [];
@@ -209,10 +252,13 @@ export class SqueezeNet {
    * is freed when the garbage collector takes it). Any later call throws DisposedError.
    */
   dispose(): void {
-    this.disposed = true;
-    const self = this as unknown as { kernels: Kernels | null; arena: Arena | null };
-    self.kernels = null;
-    self.arena = null;
+    this.arena = null;
+  }
+
+  // The arena (and through it the kernels) of a model not disposed.
+  private get live(): Arena {
+    if (this.arena === null) throw new DisposedError('this SqueezeNet was disposed');
+    return this.arena;
   }
 
   // V8 runs new WASM code in its baseline compiler and tiers hot functions up after enough work;
@@ -226,19 +272,19 @@ export class SqueezeNet {
       } catch {
         continue;
       }
-      this.arena.view(this.buffers.inputNCHW, 3 * size * size).fill(0);
+      this.live.view(this.buffers.inputNCHW, 3 * size * size).fill(0);
       this.forward();
       break;
     }
     this.buffers = this.planActivations(height, width);
     // Touch every activation page now rather than on the first image.
-    this.arena.view(this.weightsEnd, (this.arena.mark() - this.weightsEnd) / 4).fill(0);
+    this.live.view(this.weightsEnd, (this.live.mark() - this.weightsEnd) / 4).fill(0);
   }
 
   // The logits, checked: finite inputs can still overflow float32 inside the network (values near
   // 3e38), and a NaN logit would be a wrong answer, not an answer.
   private logits(): Float32Array {
-    const out = this.arena.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice();
+    const out = this.live.view(this.buffers.logits, this.plan.rows.at(-1)!.output[0]).slice();
     const bad = out.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       throw new InputError(`logit ${bad} is ${out[bad]}: the input overflowed float32 inside the network (its values are too large)`);
@@ -247,7 +293,7 @@ export class SqueezeNet {
   }
 
   private prepare(input: Float32Array, options: RunOptions | undefined): void {
-    if (this.disposed) throw new DisposedError('this SqueezeNet was disposed');
+    const arena = this.live;
     if (options === null || (options !== undefined && typeof options !== 'object')) {
       throw new InputError(`run options must be an object like { height, width }, got ${options === null ? 'null' : typeof options}`);
     }
@@ -265,8 +311,8 @@ export class SqueezeNet {
     if (height !== current[1] || width !== current[2]) this.replan(height, width);
     // Copied in first, then checked in WASM: a JS loop here would run in the interpreter on the
     // first image of a fresh process.
-    this.arena.view(this.buffers.inputNCHW, n).set(input);
-    const bad = this.kernels.f32_find_nonfinite(this.buffers.inputNCHW, n);
+    arena.view(this.buffers.inputNCHW, n).set(input);
+    const bad = arena.kernels.f32_find_nonfinite(this.buffers.inputNCHW, n);
     if (bad >= 0) {
       const c = Math.floor(bad / (height * width));
       const r = bad % (height * width);
@@ -289,60 +335,30 @@ export class SqueezeNet {
   // added up and checked against MAX_ACTIVATION_BYTES before anything is released or grown.
   private planActivations(height: number, width: number): Buffers {
     const p = plan(this.arch, height, width);
-    let act = 0;
-    let squeeze = 0;
-    let cols = 0;
-    let transposed = 0;
-    let bypass = 0;
-    let wgInput = 0;
-    let wgProducts = 0;
-    for (const row of p.rows) act = Math.max(act, floats(row.output));
-    for (const op of p.convs) {
-      if (op.name.endsWith('.squeeze')) squeeze = Math.max(squeeze, op.outC * op.outH * op.outW);
-      if (op.name.endsWith('.bypass')) bypass = Math.max(bypass, op.outC * op.outH * op.outW);
-      const method = this.convs.get(op.name)!.method;
-      if (method === 'padded1x1' || (method === 'sparse' && op.pad > 0)) cols = Math.max(cols, op.inH * op.inW * op.outC);
-      if (method === 'sparse') transposed = Math.max(transposed, op.inC * op.inH * op.inW);
-      if (method === 'im2col') cols = Math.max(cols, bandRows(op) * op.outW * op.inC * op.kernel * op.kernel);
-      if (method === 'winograd') {
-        const tiles = Math.ceil(op.outH / 2) * Math.ceil(op.outW / 2);
-        wgInput = Math.max(wgInput, 16 * tiles * op.inC);
-        wgProducts = Math.max(wgProducts, 16 * tiles * op.outC);
-      }
-    }
-    const n = floats(p.input);
-    const logits = p.rows.at(-1)!.output[0];
-    const bytes = 4 * (2 * n + 2 * act + squeeze + cols + transposed + wgInput + wgProducts + bypass + logits);
+    const sizes = runStateFloats(p, this.convs);
+    const bytes = 4 * Object.values(sizes).reduce((sum, n) => sum + n, 0);
     if (bytes > MAX_ACTIVATION_BYTES) {
       throw new InputError(
         `a ${height}x${width} input needs over ${Math.floor(bytes / 2 ** 20)} MiB of activations; ` +
           `at most ${MAX_ACTIVATION_BYTES / 2 ** 20} MiB is planned (resize the image first)`,
       );
     }
-    this.arena.release(this.weightsEnd);
-    return {
-      plan: p,
-      ops: new Map(p.convs.map((op) => [op.name, op])),
-      inputNCHW: this.arena.alloc(n),
-      inputNHWC: this.arena.alloc(n),
-      a: this.arena.alloc(act),
-      b: this.arena.alloc(act),
-      squeeze: this.arena.alloc(squeeze),
-      cols: this.arena.alloc(cols),
-      transposed: this.arena.alloc(transposed),
-      wgInput: this.arena.alloc(wgInput),
-      wgProducts: this.arena.alloc(wgProducts),
-      bypass: this.arena.alloc(bypass),
-      logits: this.arena.alloc(logits),
-    };
+    const arena = this.live;
+    arena.release(this.weightsEnd);
+    const state = Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, arena.alloc(n)])) as typeof sizes;
+    const scratch: ConvScratch = { cols: state.cols, transposed: state.transposed, wgInput: state.wgInput, wgProducts: state.wgProducts };
+    const layers = new Map(p.convs.map((op) => [op.name, convLayer(op, this.convs.get(op.name)!, scratch)]));
+    return { ...state, plan: p, layers };
   }
 
   // One step per row of Table 1; activations ping-pong between buffers a and b (NHWC).
   private forward(trace?: LayerOutput[], times?: { name: string; ms: number }[]): void {
-    const { kernels: k, buffers: b } = this;
+    const { buffers: b } = this;
+    const k = this.live.kernels;
     const [, height, width] = b.plan.input;
     let t0 = times ? performance.now() : 0;
-    k.f32_nchw_to_nhwc(b.inputNCHW, 3, height * width, b.inputNHWC);
+    // the input NCHW -> NHWC: a transpose of 3 rows of height * width pixels
+    k.f32_transpose(b.inputNCHW, 3, height * width, b.inputNHWC);
     let x = b.inputNHWC;
     for (const row of b.plan.rows) {
       let y = x === b.a ? b.b : b.a;
@@ -350,7 +366,7 @@ export class SqueezeNet {
       const spec = row.spec;
       switch (spec.kind) {
         case 'conv':
-          // conv1 / conv10: im2col unless plain 1x1, then GEMM with bias and ReLU fused
+          // conv1 / conv10: by the method src/conv.ts chose, bias and ReLU fused
           this.conv(spec.name, x, y, c, 0, trace);
           break;
         case 'maxpool':
@@ -387,76 +403,16 @@ export class SqueezeNet {
     }
   }
 
-  private conv(name: string, x: number, y: number, ldc: number, channelOffset: number, trace?: LayerOutput[], relu = true): void {
-    const { w, method, bias, csr } = this.convs.get(name)!;
-    const op = this.buffers.ops.get(name)!;
-    const k = this.kernels;
-    const m = op.outH * op.outW;
-    const out = y + channelOffset * 4;
-    if (method === 'direct') {
-      k.f32_gemm_4x8(m, op.outC, op.inC, x, op.inC, w, out, ldc, relu ? 1 : 0);
-    } else if (method === 'padded1x1') {
-      // one GEMM over the whole map (a GEMM per row would stream the weights once per row),
-      // then its rows into the interior of the relu(bias)-filled output
-      const r = relu ? 1 : 0;
-      const cols = this.buffers.cols;
-      k.f32_gemm_4x8(op.inH * op.inW, op.outC, op.inC, x, op.inC, w, cols, op.outC, r);
-      this.pad1x1(op, cols, out, ldc, bias, r);
-    } else if (method === 'sparse') {
-      // the map channel-major, then only the kept weights
-      const r = relu ? 1 : 0;
-      const pixels = op.inH * op.inW;
-      const { transposed, cols } = this.buffers;
-      k.f32_nchw_to_nhwc(x, pixels, op.inC, transposed);
-      const { rows, index, values } = csr!;
-      if (op.pad === 0) {
-        k.f32_spmm_1x1(pixels, op.outC, transposed, rows, index, values, bias, out, ldc, r);
-      } else {
-        k.f32_spmm_1x1(pixels, op.outC, transposed, rows, index, values, bias, cols, op.outC, r);
-        this.pad1x1(op, cols, out, ldc, bias, r);
-      }
-    } else if (method === 'winograd') {
-      const { wgInput: v, wgProducts: prod } = this.buffers;
-      const th = Math.ceil(op.outH / 2);
-      const tw = Math.ceil(op.outW / 2);
-      const tiles = th * tw;
-      const stride = packedGemmSize(op.outC, op.inC, 1) * 4;
-      k.f32_winograd23_input_nhwc(x, op.inH, op.inW, op.inC, th, tw, v);
-      for (let xi = 0; xi < 16; xi++) {
-        k.f32_gemm_4x8(tiles, op.outC, op.inC, v + xi * tiles * op.inC * 4, op.inC, w + xi * stride, prod + xi * tiles * op.outC * 4, op.outC, 0);
-      }
-      k.f32_winograd23_output_nhwc(prod, th, tw, op.outC, bias, out, op.outH, op.outW, ldc, relu ? 1 : 0);
-    } else {
-      // band by band, so that the GEMM reads the im2col rows from cache, not from memory
-      const depth = op.inC * op.kernel * op.kernel;
-      const cols = this.buffers.cols;
-      const band = bandRows(op);
-      for (let oy = 0; oy < op.outH; oy += band) {
-        const end = Math.min(oy + band, op.outH);
-        k.f32_im2col_nhwc_rows(x, op.inH, op.inW, op.inC, op.kernel, op.kernel, op.stride, op.pad, oy, end, op.outW, cols);
-        k.f32_gemm_4x8((end - oy) * op.outW, op.outC, depth, cols, depth, w, out + oy * op.outW * ldc * 4, ldc, relu ? 1 : 0);
-      }
-    }
-    if (trace && name.includes('.')) trace.push(this.capture(name, y, op.outC, op.outH, op.outW, ldc, channelOffset));
-  }
-
-  // A padded 1x1's output: relu(bias) everywhere, then the unpadded result (rows of outC) inside.
-  private pad1x1(op: ConvOp, result: number, out: number, ldc: number, bias: number, relu: number): void {
-    this.kernels.f32_fill_rows(out, op.outH * op.outW, op.outC, ldc, bias, relu);
-    const f32 = this.arena.f32;
-    // a whole interior row at once when the output holds only this layer's channels (ldc = outC)
-    const run = ldc === op.outC ? op.inW : 1;
-    for (let iy = 0; iy < op.inH; iy++) {
-      for (let ix = 0; ix < op.inW; ix += run) {
-        const src = (result >>> 2) + (iy * op.inW + ix) * op.outC;
-        f32.copyWithin((out >>> 2) + ((iy + op.pad) * op.outW + ix + op.pad) * ldc, src, src + run * op.outC);
-      }
-    }
+  // One convolution as src/conv.ts lowers it: output channels [first, first + outC) of rows of ldc.
+  private conv(name: string, x: number, y: number, ldc: number, first: number, trace?: LayerOutput[], relu = true): void {
+    const layer = this.buffers.layers.get(name)!;
+    runConv(this.live, layer, { x, y, ldc, first, relu });
+    if (trace && name.includes('.')) trace.push(this.capture(name, y, layer.outC, layer.outH, layer.outW, ldc, first));
   }
 
   // NHWC (with row stride ldc, starting at channel `first`) to a fresh NCHW array.
   private capture(name: string, at: number, c: number, h: number, w: number, ldc: number, first: number): LayerOutput {
-    const src = this.arena.f32;
+    const src = this.live.f32;
     const base = (at >>> 2) + first;
     const data = new Float32Array(c * h * w);
     for (let p = 0; p < h * w; p++) {
@@ -464,36 +420,6 @@ export class SqueezeNet {
     }
     return { name, shape: [1, c, h, w], data };
   }
-}
-
-/** CSR of a [outC][inC] weight matrix in the arena: i32 row offsets, i32 input channels, f32 values. */
-function packCsr(arena: Arena, weight: Float32Array, outC: number, inC: number, nonzero: number): { rows: number; index: number; values: number } {
-  const rows = arena.alloc(outC + 1);
-  const index = arena.alloc(Math.max(1, nonzero));
-  const values = arena.alloc(Math.max(1, nonzero));
-  const buffer = arena.f32.buffer;
-  const r = new Int32Array(buffer, rows, outC + 1);
-  const ix = new Int32Array(buffer, index, nonzero);
-  const v = new Float32Array(buffer, values, nonzero);
-  let q = 0;
-  for (let o = 0; o < outC; o++) {
-    r[o] = q;
-    for (let i = 0; i < inC; i++) {
-      const w = weight[o * inC + i]!;
-      if (w !== 0) {
-        ix[q] = i;
-        v[q++] = w;
-      }
-    }
-  }
-  r[outC] = q;
-  return { rows, index, values };
-}
-
-/** Output rows per im2col band: about 128 KiB of rows, well inside L2. */
-const BAND_BYTES = 128 * 1024;
-function bandRows(op: ConvOp): number {
-  return Math.max(1, Math.min(op.outH, Math.floor(BAND_BYTES / (op.outW * op.inC * op.kernel * op.kernel * 4))));
 }
 
 export type { Row };

@@ -225,8 +225,17 @@ const roundHalfEven = (x: number): number => {
  * that fits no channel count, or an unknown recipe.
  *
  * ```ts
- * const input = preprocess({ width, height, data: rgba });   // e.g. a canvas's ImageData
- * const logits = model.run(input);
+ * import { readFile } from 'node:fs/promises';
+ * import { SqueezeNet, loadDeepCompression, preprocess, topK } from 'squeezenet-wasm';
+ *
+ * // pixels: { width, height, data } with RGBA (a canvas's ImageData) or RGB bytes
+ * const pixels = { width: 2, height: 2, data: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]) };
+ * // The Caffe weights (v1.0-caffe, planned for 227x227) with the Caffe recipe, the default:
+ * const caffe = await loadDeepCompression(await readFile('compressed_SqueezeNet.net'));
+ * const top5 = topK(caffe.run(preprocess(pixels)), 5);
+ * // torchvision's weights (planned for 224x224) with its recipe:
+ * // const model = await SqueezeNet.load({ arch: 'v1.1', weights });
+ * // const logits = model.run(preprocess(pixels, 'torchvision'));
  * ```
  */
 export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe'): Float32Array {

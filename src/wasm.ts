@@ -9,11 +9,11 @@ export interface Kernels {
   heap_base(): number;
   f32_gemm_4x8(m: number, n: number, k: number, a: number, lda: number, w: number, c: number, ldc: number, relu: number): void;
   f32_im2col_nhwc(input: number, height: number, width: number, channels: number, kh: number, kw: number, stride: number, pad: number, outHeight: number, outWidth: number, cols: number): void;
-  f32_spmm_1x1(m: number, n: number, xT: number, rows: number, index: number, values: number, bias: number, c: number, ldc: number, relu: number): void;
+  f32_spmm_32x1(m: number, n: number, xT: number, rows: number, index: number, values: number, bias: number, c: number, ldc: number, relu: number): void;
   f32_im2col_nhwc_rows(input: number, height: number, width: number, channels: number, kh: number, kw: number, stride: number, pad: number, oy0: number, oy1: number, outWidth: number, cols: number): void;
   f32_maxpool_nhwc(input: number, height: number, width: number, channels: number, size: number, stride: number, pad: number, outHeight: number, outWidth: number, output: number): void;
   f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
-  f32_nchw_to_nhwc(src: number, channels: number, pixels: number, dst: number): void;
+  f32_transpose(src: number, rows: number, cols: number, dst: number): void;
   f32_add_inplace(y: number, x: number, n: number): void;
   f32_fill_rows(dst: number, rows: number, n: number, ldc: number, src: number, relu: number): void;
   f32_winograd23_input_nhwc(input: number, height: number, width: number, channels: number, tilesH: number, tilesW: number, v: number): void;
@@ -26,12 +26,12 @@ export interface Kernels {
 const KERNEL_NAMES = [
   'heap_base',
   'f32_gemm_4x8',
-  'f32_spmm_1x1',
+  'f32_spmm_32x1',
   'f32_im2col_nhwc',
   'f32_im2col_nhwc_rows',
   'f32_maxpool_nhwc',
   'f32_global_avgpool_nhwc',
-  'f32_nchw_to_nhwc',
+  'f32_transpose',
   'f32_add_inplace',
   'f32_fill_rows',
   'f32_winograd23_input_nhwc',

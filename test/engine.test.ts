@@ -1,7 +1,7 @@
 // The whole engine against the plain-loop reference on random weights at small, awkward sizes.
 import { describe, expect, it } from 'vitest';
 import { ARCHS, SqueezeNet, plan, expectedWeights, WeightError, InputError, type ArchName } from '../src/index.js';
-import { referenceConv2d, referenceFire, referenceGlobalAvgPool, referenceMaxPool, type Map3 } from '../src/reference.js';
+import { referenceConv2d, referenceFire, referenceGlobalAvgPool, referenceMaxPool, type Map3 } from './oracles/reference.js';
 import { maxAbsDiff, randomWeights, seededRandom } from './helpers.js';
 
 function referenceForward(arch: ArchName, w: Map<string, Float32Array>, x: Map3): Float32Array {
@@ -60,8 +60,7 @@ describe('engine vs reference', () => {
       const data = Float32Array.from({ length: 3 * h * w }, () => rand() * 2 - 1);
       const sparse = await SqueezeNet.load({ arch, weights, inputSize: [h, w] });
       const dense = await SqueezeNet.load({ arch, weights, inputSize: [h, w], sparse: false });
-      const methods = (m: SqueezeNet): string[] =>
-        [...(m as unknown as { convs: Map<string, { method: string }> }).convs].filter(([, c]) => c.method === 'sparse').map(([n]) => n);
+      const methods = (m: SqueezeNet): string[] => [...m.convMethods].filter(([, method]) => method === 'sparse').map(([n]) => n);
       expect(methods(sparse)).toEqual(['fire9.squeeze', 'fire9.expand1x1', 'conv10']);
       expect(methods(dense)).toEqual([]);
       const got = sparse.run(data);
@@ -94,6 +93,32 @@ describe('engine vs reference', () => {
     shaped.set('features.0.weight', { data: weights.get('features.0.weight')!, shape: [64, 3, 9] });
     await expect(SqueezeNet.load({ arch: 'v1.1', weights: shaped })).rejects.toThrow(/features.0.weight: shape is \[64,3,9\]/);
     expect(expectedWeights(plan(ARCHS['v1.1'])).size).toBe(52);
+  });
+
+  it('a NaN or infinite weight is a WeightError naming the tensor and the index', async () => {
+    const weights = randomWeights(plan(ARCHS['v1.1']), 5);
+    const bad = new Map(weights);
+    const t = bad.get('features.6.expand3x3.weight')!.slice();
+    t[1234] = Infinity;
+    bad.set('features.6.expand3x3.weight', t);
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: bad })).rejects.toThrow(
+      new WeightError('value Infinity at index 1234 is not finite', 'features.6.expand3x3.weight'),
+    );
+    const nanBias = new Map(weights).set('classifier.1.bias', new Float32Array(1000).fill(NaN));
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: nanBias })).rejects.toThrow(/classifier.1.bias: value NaN at index 0/);
+  });
+
+  it('convMethods: how each convolution runs, by layer (v1.0-caffe: conv1 by im2col bands, squeezes and expand1x1s as 1x1 GEMMs, expand3x3s by Winograd, conv10 padded)', async () => {
+    const model = await SqueezeNet.load({ arch: 'v1.0-caffe', weights: randomWeights(plan(ARCHS['v1.0-caffe'], 39), 3), inputSize: 39, warmup: false });
+    const methods = model.convMethods;
+    expect(methods.size).toBe(26);
+    expect(methods.get('conv1')).toBe('im2col');
+    expect(methods.get('fire2.squeeze')).toBe('gemm1x1');
+    expect(methods.get('fire2.expand1x1')).toBe('gemm1x1');
+    expect(methods.get('fire2.expand3x3')).toBe('winograd');
+    expect(methods.get('conv10')).toBe('padded1x1');
+    (methods as Map<string, string>).set('conv10', 'im2col');
+    expect(model.convMethods.get('conv10')).toBe('padded1x1');
   });
 
   it('rejects an input of the wrong length or with NaN', async () => {

@@ -1,16 +1,33 @@
-// Runs the WASM kernels the way src/model.ts does (NHWC, packed weights, channel slices) on NCHW
-// maps, so the property tests can hold them to the plain loops of src/reference.ts.
-// Every region the harness hands a kernel is fenced: outputs by a sentinel (catches tail stores
-// past the end), inputs by a NaN with a payload (a read past the end poisons the result, a write
-// shows up bitwise). Idea from XNNPACK's gemm-microkernel-tester and ncnn's test_util.h.
+// Runs the WASM kernels on NCHW maps the way the engine does (NHWC, packed weights, channel
+// slices), so the property tests can hold them to the plain loops of test/oracles/reference.ts.
+// Convolutions go through src/conv.ts, the engine's own lowering (method, packing, scratch,
+// kernel calls): the tests run what SqueezeNet runs.
+// Every region the harness hands a kernel is fenced: outputs and scratch by a sentinel (catches
+// tail stores past the end), inputs by a NaN with a payload (a read past the end poisons the
+// result, a write shows up bitwise); packed weights must come back unchanged. Idea from XNNPACK's
+// gemm-microkernel-tester and ncnn's test_util.h.
 
 import fc from 'fast-check';
 import { Arena } from '../src/arena.js';
-import { packGemmWeights, packWinogradWeights, packedGemmSize, winogradApplies } from '../src/pack.js';
+import {
+  chooseConvMethod,
+  convLayer,
+  convScratchFloats,
+  packConv,
+  packedGemmSize,
+  runConv,
+  runConvPhase,
+  type ConvIO,
+  type ConvLayer,
+  type ConvMethod,
+  type ConvPhase,
+  type ConvSize,
+} from '../src/conv.js';
 import { convOutSize, poolOutSize } from '../src/plan.js';
-import type { Map3 } from '../src/reference.js';
 import { instantiate, type Kernels } from '../src/wasm.js';
 import { seededRandom } from './helpers.js';
+import { packGemmWeights } from './oracles/pack.js';
+import type { Map3 } from './oracles/reference.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seed, runs, tolerance
@@ -102,117 +119,6 @@ export function fromNHWC(src: ArrayLike<number>, c: number, h: number, w: number
     for (let ch = 0; ch < c; ch++) data[ch * h * w + p] = src[p * ldc + first + ch]!;
   }
   return { c, h, w, data };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Plain references the kernels have no counterpart for in src/reference.ts
-
-/** c[i][j] = relu?(bias[j] + sum_p a[i * lda + p] * w[j * k + p]), in f64. w is [n][k] as PyTorch's [out][in]. */
-export function referenceGemm(
-  m: number, n: number, k: number, a: Float32Array, lda: number, w: Float32Array, bias: Float32Array, relu: boolean,
-): Float32Array {
-  const c = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let acc = bias[j]!;
-      for (let p = 0; p < k; p++) acc += a[i * lda + p]! * w[j * k + p]!;
-      c[i * n + j] = relu ? Math.max(acc, 0) : acc;
-    }
-  }
-  return c;
-}
-
-/** im2col rows ([ky][kx][c] per output pixel, zero padding) straight from NCHW. */
-export function referenceIm2col(x: Map3, kh: number, kw: number, stride: number, pad: number, oh: number, ow: number): Float32Array {
-  const depth = kh * kw * x.c;
-  const out = new Float32Array(oh * ow * depth);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++) {
-          const iy = oy * stride - pad + ky;
-          const ix = ox * stride - pad + kx;
-          for (let ch = 0; ch < x.c; ch++) {
-            const inside = iy >= 0 && iy < x.h && ix >= 0 && ix < x.w;
-            out[(oy * ow + ox) * depth + (ky * kw + kx) * x.c + ch] = inside ? x.data[(ch * x.h + iy) * x.w + ix]! : 0;
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-const WINOGRAD_BT = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] as const;
-const WINOGRAD_AT = [[1, 1, 1, 0], [0, 1, -1, -1]] as const;
-
-/** Winograd F(2x2, 3x3) input transform V = B^T d B per 4x4 tile (rows and columns from 2t - 1), in f64: [16][tile][c]. */
-export function referenceWinogradInput(x: Map3, tilesH: number, tilesW: number): Float32Array {
-  const tiles = tilesH * tilesW;
-  const v = new Float32Array(16 * tiles * x.c);
-  const at = (ch: number, y: number, xx: number): number => (y >= 0 && y < x.h && xx >= 0 && xx < x.w ? x.data[(ch * x.h + y) * x.w + xx]! : 0);
-  for (let ty = 0; ty < tilesH; ty++) {
-    for (let tx = 0; tx < tilesW; tx++) {
-      for (let ch = 0; ch < x.c; ch++) {
-        for (let i = 0; i < 4; i++) {
-          for (let j = 0; j < 4; j++) {
-            let s = 0;
-            for (let a = 0; a < 4; a++) {
-              for (let b = 0; b < 4; b++) s += WINOGRAD_BT[i]![a]! * at(ch, 2 * ty - 1 + a, 2 * tx - 1 + b) * WINOGRAD_BT[j]![b]!;
-            }
-            v[((4 * i + j) * tiles + ty * tilesW + tx) * x.c + ch] = s;
-          }
-        }
-      }
-    }
-  }
-  return v;
-}
-
-/** Winograd F(2x2, 3x3) output transform Y = A^T M A + bias (ReLU when asked), in f64: oh * ow pixels of outC. */
-export function referenceWinogradOutput(
-  m: Float32Array, tilesH: number, tilesW: number, outC: number, bias: Float32Array, oh: number, ow: number, relu: boolean,
-): Float32Array {
-  const tiles = tilesH * tilesW;
-  const y = new Float32Array(oh * ow * outC);
-  for (let ty = 0; ty < tilesH; ty++) {
-    for (let tx = 0; tx < tilesW; tx++) {
-      for (let k = 0; k < outC; k++) {
-        for (let r = 0; r < 2; r++) {
-          for (let c = 0; c < 2; c++) {
-            const py = 2 * ty + r;
-            const px = 2 * tx + c;
-            if (py >= oh || px >= ow) continue;
-            let s = bias[k]!;
-            for (let a = 0; a < 4; a++) {
-              for (let b = 0; b < 4; b++) s += WINOGRAD_AT[r]![a]! * m[((4 * a + b) * tiles + ty * tilesW + tx) * outC + k]! * WINOGRAD_AT[c]![b]!;
-            }
-            y[(py * ow + px) * outC + k] = relu ? Math.max(s, 0) : s;
-          }
-        }
-      }
-    }
-  }
-  return y;
-}
-
-/** MaxPool2d with padding (which never wins: PyTorch pads with -inf) and a given output size. */
-export function referenceMaxPoolPadded(x: Map3, size: number, stride: number, pad: number, oh: number, ow: number): Map3 {
-  const y = new Float32Array(x.c * oh * ow);
-  for (let ch = 0; ch < x.c; ch++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        let m = -Infinity;
-        for (let iy = Math.max(oy * stride - pad, 0); iy < Math.min(oy * stride - pad + size, x.h); iy++) {
-          for (let ix = Math.max(ox * stride - pad, 0); ix < Math.min(ox * stride - pad + size, x.w); ix++) {
-            m = Math.max(m, x.data[(ch * x.h + iy) * x.w + ix]!);
-          }
-        }
-        y[(ch * oh + oy) * ow + ox] = m;
-      }
-    }
-  }
-  return { c: x.c, h: oh, w: ow, data: y };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,56 +224,27 @@ export interface Region {
 export type Build = 'release' | 'debug';
 export const BUILDS: readonly Build[] = ['release', 'debug'];
 
-/**
- * How src/model.ts runs a convolution: `direct` GEMM on the NHWC map (1x1, stride 1, no pad),
- * `padded1x1` (f32_fill_rows with relu(bias), then one GEMM per input row into the interior),
- * `winograd` F(2x2, 3x3) (3x3 / 1 / pad 1, channels in fours), else `im2col` + GEMM.
- */
-export type ConvMethod = 'direct' | 'padded1x1' | 'winograd' | 'im2col';
-
-/** The engine's choice (src/model.ts load()). */
-export function engineMethod(inC: number, outC: number, kernel: number, stride: number, pad: number): ConvMethod {
-  if (winogradApplies(inC, outC, kernel, stride, pad)) return 'winograd';
-  if (kernel === 1 && stride === 1) return pad === 0 ? 'direct' : 'padded1x1';
-  return 'im2col';
-}
-
-/** The methods that can run a convolution (im2col always can). */
-export function possibleMethods(inC: number, outC: number, kernel: number, stride: number, pad: number): ConvMethod[] {
-  const m: ConvMethod[] = ['im2col'];
-  if (winogradApplies(inC, outC, kernel, stride, pad)) m.push('winograd');
-  if (kernel === 1 && stride === 1) m.push(pad === 0 ? 'direct' : 'padded1x1');
-  return m;
-}
-
 export interface ConvOptions {
   /** Floats (0..3) each region is shifted by, for unaligned pointers. */
   readonly shift?: number;
-  /** Force a method (default: the engine's choice). */
+  /** Force a method (default: the engine's choice, chooseConvMethod). */
   readonly method?: ConvMethod;
   /** Mutates the packed weights before the call: the sensitivity tests use it to plant a bug. */
   readonly corrupt?: (packed: Float32Array) => void;
   /** Write channels [first, first + out) of rows of ldc = first + out + extra, as a Fire expand does. */
   readonly slice?: { readonly first: number; readonly extra: number };
-}
-
-/** A convolution's weights in WASM memory, packed for its method, and its raw bias. */
-interface ConvWeights {
-  readonly method: ConvMethod;
-  readonly w: number;
-  readonly bias: number;
-  readonly inC: number;
-  readonly outC: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly pad: number;
+  /**
+   * Run each phase of the layer as these ranges of its units (in the order given; together they
+   * must cover [0, units) once), as intra-op threads would split it. Default: runConv, whole phases.
+   */
+  readonly split?: (phase: ConvPhase, index: number) => readonly (readonly [number, number])[];
 }
 
 export interface FireOptions {
   /** '3x3-first' runs the expand branches the other way round (see fire()). */
   readonly order?: '1x1-first' | '3x3-first';
   readonly shift?: number;
-  /** false: expand3x3 through im2col even where the engine would take Winograd. */
+  /** false: expand3x3 through im2col even where the engine would take Winograd (chooseConvMethod's option). */
   readonly winograd?: boolean;
   /** Section 6: 'simple' adds the input; a [weight, bias] pair adds a 1x1 convolution of it (no ReLU). */
   readonly bypass?: 'simple' | readonly [Float32Array, Float32Array];
@@ -445,6 +322,12 @@ export class KernelHarness {
     return withBody;
   }
 
+  /** Watches `n` floats at `ptr` that the arena already holds (packed weights): they must come back unchanged. */
+  watch(label: string, ptr: number, n: number): void {
+    const lo = ptr >>> 2;
+    this.regions.push({ label, ptr, n, lo, hi: lo + n, guardBits: 0, body: this.u32(ptr, n).slice() });
+  }
+
   /** A copy of a region's floats. */
   read(r: Region, n = r.n, offsetFloats = 0): Float32Array {
     return this.arena.view(r.ptr + offsetFloats * 4, n).slice();
@@ -495,7 +378,7 @@ export class KernelHarness {
   }
 
   // -------------------------------------------------------------------------------------------
-  // The kernels, driven as src/model.ts drives them
+  // The kernels, driven as the engine drives them
 
   /** f32_gemm_4x8 on a strided A into a channel slice of C; returns C's slice as m x n. */
   gemm(g: GemmCase): Float32Array {
@@ -515,7 +398,7 @@ export class KernelHarness {
   }
 
   /**
-   * f32_spmm_1x1 as the model drives it: `a` (m pixels x k channels, NHWC) transposed to k x m,
+   * f32_spmm_32x1 as src/conv.ts drives it: `a` (m pixels x k channels, NHWC) transposed to k x m,
    * the [n][k] matrix `w` packed to CSR (its zeros skipped), into a channel slice of C.
    */
   spmm(g: GemmCase): Float32Array {
@@ -543,8 +426,8 @@ export class KernelHarness {
       const v = this.input('values', Float32Array.from(values), shift, Math.max(1, values.length));
       const b = this.input('bias', g.bias, shift);
       const c = this.sliceOutput('C', m, n, ldc, cOffset, shift);
-      this.kernels.f32_spmm_1x1(m, n, x.ptr, r.ptr, ix.ptr, v.ptr, b.ptr, c.ptr, ldc, relu ? 1 : 0);
-      return c.read('f32_spmm_1x1');
+      this.kernels.f32_spmm_32x1(m, n, x.ptr, r.ptr, ix.ptr, v.ptr, b.ptr, c.ptr, ldc, relu ? 1 : 0);
+      return c.read('f32_spmm_32x1');
     });
   }
 
@@ -665,17 +548,17 @@ export class KernelHarness {
     });
   }
 
-  /** f32_nchw_to_nhwc on an NCHW map; returns NHWC. */
-  nchwToNhwc(x: Map3, shift = 0): Float32Array {
+  /** f32_transpose of a rows x cols matrix; returns cols x rows. */
+  transpose(src: Float32Array, rows: number, cols: number, shift = 0): Float32Array {
     return this.scoped(() => {
-      const src = this.input('x (NCHW)', x.data, shift);
-      const dst = this.output('x (NHWC)', x.data.length, shift);
-      this.kernels.f32_nchw_to_nhwc(src.ptr, x.c, x.h * x.w, dst.ptr);
+      const s = this.input('src', src, shift);
+      const dst = this.output('dst', rows * cols, shift);
+      this.kernels.f32_transpose(s.ptr, rows, cols, dst.ptr);
       return this.read(dst);
     });
   }
 
-  /** A convolution as the engine runs it (ConvMethod), on an NCHW map; returns NCHW. */
+  /** A convolution as the engine runs it (src/conv.ts, by `options.method` or the engine's choice), on an NCHW map; returns NCHW. */
   conv2d(
     x: Map3, weight: Float32Array, bias: Float32Array, out: number, kernel: number, stride: number, pad: number, relu: boolean,
     options: ConvOptions = {},
@@ -685,57 +568,81 @@ export class KernelHarness {
     const ow = convOutSize(x.w, kernel, stride, pad);
     return this.scoped(() => {
       const input = this.input('x (NHWC)', toNHWC(x), shift);
-      const cw = this.convWeights('conv', weight, bias, out, x.c, kernel, stride, pad, options.method, shift, options.corrupt);
+      const size = { inC: x.c, outC: out, kernel, stride, pad, inH: x.h, inW: x.w, outH: oh, outW: ow };
+      const layer = this.convLayer('conv', size, weight, bias, options.method, shift, options.corrupt);
       const { first = 0, extra = 0 } = options.slice ?? {};
-      const y = this.sliceOutput('y (NHWC)', oh * ow, out, first + out + extra, first, shift);
-      this.convNHWC(cw, input.ptr, x.h, x.w, relu, y.ptr, first + out + extra, 0, shift);
-      return fromNHWC(y.read(`${cw.method} convolution`), out, oh, ow);
+      const ldc = first + out + extra;
+      const y = this.sliceOutput('y (NHWC)', oh * ow, out, ldc, first, shift);
+      this.runConv(layer, { x: input.ptr, y: y.ptr - first * 4, ldc, first, relu }, options.split);
+      return fromNHWC(y.read(`${layer.method} convolution`), out, oh, ow);
     });
   }
 
-  /** Packs a convolution's weights for `method` (default the engine's) into fenced input regions. */
-  convWeights(
-    label: string, weight: Float32Array, bias: Float32Array, outC: number, inC: number, kernel: number, stride: number, pad: number,
-    method: ConvMethod = engineMethod(inC, outC, kernel, stride, pad), shift = 0, corrupt?: (p: Float32Array) => void,
-  ): ConvWeights {
-    if (!possibleMethods(inC, outC, kernel, stride, pad).includes(method)) {
-      throw new Error(`${method} cannot run a ${inC} -> ${outC} ${kernel}x${kernel} / ${stride} pad ${pad} convolution`);
+  /**
+   * A convolution's layer as the engine builds it: weights packed by packConv for `method` (default
+   * chooseConvMethod's), watched for writes; each scratch buffer convScratchFloats asks for, fenced.
+   */
+  convLayer(
+    label: string, size: ConvSize, weight: Float32Array, bias: Float32Array, method?: ConvMethod, shift = 0,
+    corrupt?: (p: Float32Array) => void, winograd = true,
+  ): ConvLayer {
+    const m = method ?? chooseConvMethod(size, weight, { winograd });
+    const packed = packConv(this.arena, size, weight, bias, m, { weight: `${label}.weight`, bias: `${label}.bias` });
+    corrupt?.(this.arena.view(packed.w, packed.wFloats));
+    this.watch(`${label} packed weights`, packed.w, packed.wFloats);
+    this.watch(`${label} bias`, packed.bias, size.outC);
+    if (packed.csr) {
+      this.watch(`${label} CSR rows`, packed.csr.rows, size.outC + 1);
+      this.watch(`${label} CSR index`, packed.csr.index, packed.csr.nonzero);
+      this.watch(`${label} CSR values`, packed.csr.values, packed.csr.nonzero);
     }
-    let w: Region;
-    if (method === 'winograd') {
-      const p = new Float32Array(16 * packedGemmSize(outC, inC, 1));
-      packWinogradWeights(weight, outC, inC, p);
-      corrupt?.(p);
-      w = this.input(`${label} W (Winograd)`, p, shift);
-    } else {
-      w = this.packed(`${label} W`, weight, bias, outC, inC, kernel, shift, corrupt);
+    const floats = convScratchFloats(m, size);
+    const scratch = (name: keyof typeof floats): number => (floats[name] > 0 ? this.output(`${label} scratch ${name}`, floats[name], shift).ptr : 0);
+    return convLayer({ ...size, name: label }, packed, {
+      cols: scratch('cols'),
+      transposed: scratch('transposed'),
+      wgInput: scratch('wgInput'),
+      wgProducts: scratch('wgProducts'),
+    });
+  }
+
+  /** runConv, or with `split` each phase as the given ranges of its units. */
+  runConv(layer: ConvLayer, io: ConvIO, split?: ConvOptions['split']): void {
+    if (split === undefined) {
+      runConv(this.arena, layer, io);
+      return;
     }
-    const b = this.input(`${label} bias`, bias, shift);
-    return { method, w: w.ptr, bias: b.ptr, inC, outC, kernel, stride, pad };
+    layer.phases.forEach((phase, i) => {
+      const ranges = split(phase, i);
+      const covered = new Uint8Array(phase.units);
+      for (const [from, to] of ranges) for (let u = from; u < to; u++) covered[u]! += 1;
+      if (covered.some((c) => c !== 1)) throw new Error(`split ${JSON.stringify(ranges)} does not cover [0, ${phase.units}) once`);
+      for (const [from, to] of ranges) runConvPhase(this.arena, layer, io, i, from, to);
+    });
   }
 
   /**
-   * A Fire module as src/model.ts runs it: squeeze 1x1 (GEMM) into its buffer, then expand 1x1
-   * (GEMM) and expand 3x3 (Winograd where channels come in fours, else im2col + GEMM) each into
-   * its channel slice of ONE output buffer, ldc = e1x1 + e3x3. `order` '3x3-first' runs the
-   * expands the other way round, so a 1x1 branch that spills into the 3x3 slice cannot be hidden
-   * by the 3x3 branch overwriting it.
+   * A Fire module as src/model.ts runs it: squeeze 1x1 into its buffer, then expand 1x1 and
+   * expand 3x3 (Winograd where channels come in fours, unless `winograd: false`), each by
+   * src/conv.ts into its channel slice of ONE output buffer, ldc = e1x1 + e3x3. `order`
+   * '3x3-first' runs the expands the other way round, so a 1x1 branch that spills into the 3x3
+   * slice cannot be hidden by the 3x3 branch overwriting it.
    */
   fire(x: Map3, wts: FireWeights, s1x1: number, e1x1: number, e3x3: number, options: FireOptions = {}): Map3 {
     const { h, w } = x;
     const ldc = e1x1 + e3x3;
-    const { order = '1x1-first', shift = 0, bypass } = options;
+    const { order = '1x1-first', shift = 0, bypass, winograd = true } = options;
+    const size = (inC: number, outC: number, kernel: number, pad: number): ConvSize => ({ inC, outC, kernel, stride: 1, pad, inH: h, inW: w, outH: h, outW: w });
     return this.scoped(() => {
       const input = this.input('x (NHWC)', toNHWC(x), shift);
-      const ws = this.convWeights('squeeze', ...wts.squeeze, s1x1, x.c, 1, 1, 0, undefined, shift);
-      const w1 = this.convWeights('expand1x1', ...wts.expand1x1, e1x1, s1x1, 1, 1, 0, undefined, shift);
-      const m3 = options.winograd === false ? 'im2col' : engineMethod(s1x1, e3x3, 3, 1, 1);
-      const w3 = this.convWeights('expand3x3', ...wts.expand3x3, e3x3, s1x1, 3, 1, 1, m3, shift);
+      const squeeze = this.convLayer('squeeze', size(x.c, s1x1, 1, 0), ...wts.squeeze, undefined, shift);
+      const expand1x1 = this.convLayer('expand1x1', size(s1x1, e1x1, 1, 0), ...wts.expand1x1, undefined, shift);
+      const expand3x3 = this.convLayer('expand3x3', size(s1x1, e3x3, 3, 1), ...wts.expand3x3, undefined, shift, undefined, winograd);
       const sq = this.output('squeeze (NHWC)', h * w * s1x1, shift);
       const y = this.output('concat (NHWC)', h * w * ldc, shift);
-      this.convNHWC(ws, input.ptr, h, w, true, sq.ptr, s1x1, 0, shift);
-      const expand1 = (): void => this.convNHWC(w1, sq.ptr, h, w, true, y.ptr, ldc, 0, shift);
-      const expand3 = (): void => this.convNHWC(w3, sq.ptr, h, w, true, y.ptr, ldc, e1x1, shift);
+      runConv(this.arena, squeeze, { x: input.ptr, y: sq.ptr, ldc: s1x1, first: 0, relu: true });
+      const expand1 = (): void => runConv(this.arena, expand1x1, { x: sq.ptr, y: y.ptr, ldc, first: 0, relu: true });
+      const expand3 = (): void => runConv(this.arena, expand3x3, { x: sq.ptr, y: y.ptr, ldc, first: e1x1, relu: true });
       if (order === '1x1-first') {
         expand1();
         expand3();
@@ -747,9 +654,9 @@ export class KernelHarness {
       if (bypass === 'simple') {
         this.kernels.f32_add_inplace(y.ptr, input.ptr, h * w * ldc);
       } else if (bypass !== undefined) {
-        const wb = this.convWeights('bypass', ...bypass, ldc, x.c, 1, 1, 0, undefined, shift);
+        const layer = this.convLayer('bypass', size(x.c, ldc, 1, 0), ...bypass, undefined, shift);
         const b = this.output('bypass (NHWC)', h * w * ldc, shift);
-        this.convNHWC(wb, input.ptr, h, w, false, b.ptr, ldc, 0, shift);
+        runConv(this.arena, layer, { x: input.ptr, y: b.ptr, ldc, first: 0, relu: false });
         this.kernels.f32_add_inplace(y.ptr, b.ptr, h * w * ldc);
       }
       return fromNHWC(this.read(y), ldc, h, w);
@@ -785,43 +692,6 @@ export class KernelHarness {
       this.kernels.f32_global_avgpool_nhwc(input.ptr, x.h * x.w, x.c, y.ptr);
       return this.read(y);
     });
-  }
-
-  // The engine's conv(): output at `y + first * 4` with row stride ldc; scratch fenced like the rest.
-  private convNHWC(cw: ConvWeights, x: number, h: number, w: number, relu: boolean, y: number, ldc: number, first: number, shift: number): void {
-    const { method, inC, outC, kernel, stride, pad } = cw;
-    const k = this.kernels;
-    const r = relu ? 1 : 0;
-    const oh = convOutSize(h, kernel, stride, pad);
-    const ow = convOutSize(w, kernel, stride, pad);
-    const m = oh * ow;
-    const dst = y + first * 4;
-    if (method === 'direct') {
-      k.f32_gemm_4x8(m, outC, inC, x, inC, cw.w, dst, ldc, r);
-    } else if (method === 'padded1x1') {
-      k.f32_fill_rows(dst, m, outC, ldc, cw.bias, r);
-      for (let iy = 0; iy < h; iy++) {
-        const row = dst + ((iy + pad) * ow + pad) * ldc * 4;
-        k.f32_gemm_4x8(w, outC, inC, x + iy * w * inC * 4, inC, cw.w, row, ldc, r);
-      }
-    } else if (method === 'winograd') {
-      const th = Math.ceil(oh / 2);
-      const tw = Math.ceil(ow / 2);
-      const tiles = th * tw;
-      const v = this.output('Winograd V', 16 * tiles * inC, shift);
-      const prod = this.output('Winograd products', 16 * tiles * outC, shift);
-      const size = packedGemmSize(outC, inC, 1);
-      k.f32_winograd23_input_nhwc(x, h, w, inC, th, tw, v.ptr);
-      for (let xi = 0; xi < 16; xi++) {
-        k.f32_gemm_4x8(tiles, outC, inC, v.ptr + xi * tiles * inC * 4, inC, cw.w + xi * size * 4, prod.ptr + xi * tiles * outC * 4, outC, 0);
-      }
-      k.f32_winograd23_output_nhwc(prod.ptr, th, tw, outC, cw.bias, dst, oh, ow, ldc, r);
-    } else {
-      const depth = inC * kernel * kernel;
-      const cols = this.output('cols', m * depth, shift);
-      k.f32_im2col_nhwc(x, h, w, inC, kernel, kernel, stride, pad, oh, ow, cols.ptr);
-      k.f32_gemm_4x8(m, outC, depth, cols.ptr, depth, cw.w, dst, ldc, r);
-    }
   }
 }
 

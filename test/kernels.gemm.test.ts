@@ -1,26 +1,11 @@
 // f32_gemm_4x8 against a plain f64 GEMM: a property over random m, n, k and strides, then
-// XNNPACK's named edge cases (k_eq_1, n_lt_8, ..., strided_c, subtile), on both builds. Also the
-// load-time kernels that feed it: f32_pack_gemm (against packGemmWeights) and f32_find_nonfinite.
+// XNNPACK's named edge cases (k_eq_1, n_lt_8, ..., strided_c, subtile), on both builds. The
+// packing that feeds it is in test/kernels.pack.test.ts.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packGemmWeights, packedGemmSize } from '../src/pack.js';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbChannels,
-  arbOutChannels,
-  arbShift,
-  assertClose,
-  assertExact,
-  assertProperty,
-  randomArray,
-  referenceGemm,
-  sprinkleSpecials,
-  type GemmCase,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbOutChannels, arbShift, assertClose,
+  assertProperty, randomArray, type GemmCase } from './kernel-harness.js';
+import { referenceGemm } from './oracles/reference.js';
 
 interface Shape {
   m: number;
@@ -248,57 +233,4 @@ describe.each(BUILDS)('f32_gemm_4x8 (%s build)', (build) => {
       }
     });
   }
-});
-
-describe.each(BUILDS)('load-time kernels: f32_pack_gemm, f32_find_nonfinite (%s build)', (build) => {
-  let h: KernelHarness;
-  beforeAll(async () => {
-    h = await KernelHarness.create(build);
-  });
-
-  it('property: f32_pack_gemm equals packGemmWeights bit for bit (kernel 1..7, every column tail, no bias -> zeros)', () => {
-    const arb = fc.record({
-      out: arbOutChannels(40),
-      c: arbChannels(24),
-      kernel: fc.oneof(fc.constantFrom(1, 3), fc.integer({ min: 1, max: 7 })),
-      withBias: fc.boolean(),
-      shift: arbShift,
-      seed: arbDataSeed,
-    });
-    assertProperty(
-      fc.property(arb, (r) => {
-        const weight = sprinkleSpecials(randomArray(r.out * r.c * r.kernel * r.kernel, r.seed), r.seed, 0.05, [-0, 0]);
-        const bias = randomArray(r.out, r.seed + 1);
-        const want = new Float32Array(packedGemmSize(r.out, r.c, r.kernel));
-        packGemmWeights(weight, r.withBias ? bias : new Float32Array(r.out), r.out, r.c, r.kernel, want);
-        assertExact(h.packGemm(weight, r.withBias ? bias : null, r.out, r.c, r.kernel, r.shift), want, `${build} pack_gemm ${JSON.stringify(r)}`, 'bits');
-      }),
-      200,
-    );
-  });
-
-  it('property: f32_find_nonfinite returns the first NaN or +-Inf, or -1', () => {
-    const arb = fc.record({
-      n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 3000 })),
-      fraction: fc.constantFrom(0, 0.001, 0.05, 0.5),
-      shift: arbShift,
-      seed: arbDataSeed,
-    });
-    assertProperty(
-      fc.property(arb, (r) => {
-        const data = sprinkleSpecials(randomArray(r.n, r.seed, 3e38), r.seed, r.fraction, [NaN, Infinity, -Infinity, 3.4028234663852886e38, -0]);
-        const want = data.findIndex((v) => !Number.isFinite(v));
-        expect(h.findNonfinite(data, r.shift), `${build} find_nonfinite ${JSON.stringify(r)}`).toBe(want);
-      }),
-      200,
-    );
-  });
-
-  it('find_nonfinite: the largest finite float is finite; NaN, Inf, -Inf each found at 0 and at the last index', () => {
-    expect(h.findNonfinite(Float32Array.of(3.4028234663852886e38, -3.4028234663852886e38, 1e-45))).toBe(-1);
-    for (const bad of [NaN, Infinity, -Infinity]) {
-      expect(h.findNonfinite(Float32Array.of(bad, 1, 2))).toBe(0);
-      expect(h.findNonfinite(Float32Array.of(1, 2, bad))).toBe(2);
-    }
-  });
 });

@@ -2,24 +2,9 @@
 // edges and with NaN as PyTorch propagates it; f32_global_avgpool_nhwc against referenceGlobalAvgPool.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceGlobalAvgPool, referenceMaxPool, type Map3 } from '../src/reference.js';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbShift,
-  arbSpatial,
-  assertClose,
-  assertExact,
-  assertProperty,
-  poolOutSize,
-  randomMap,
-  referenceMaxPoolPadded,
-  sprinkleSpecials,
-} from './kernel-harness.js';
+import { referenceGlobalAvgPool, referenceMaxPool, referenceMaxPoolPadded, type Map3 } from './oracles/reference.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbShift, arbSpatial,
+  assertClose, assertExact, assertProperty, poolOutSize, randomMap, sprinkleSpecials } from './kernel-harness.js';
 
 interface PoolCase {
   c: number;

@@ -1,23 +1,11 @@
-// f32_spmm_1x1 (a pruned 1x1 convolution, weights in CSR) against the plain f64 GEMM over random
+// f32_spmm_32x1 (a pruned 1x1 convolution, weights in CSR) against the plain f64 GEMM over random
 // sparsity, pixel counts around its 32- and 4-pixel blocks, slices of C and ReLU; and bit for bit
 // against f32_gemm_4x8 on the same matrix, since both add the kept products in the same order.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  assertClose,
-  assertExact,
-  assertProperty,
-  randomArray,
-  referenceGemm,
-  type GemmCase,
-} from './kernel-harness.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbDataSeed, arbOutChannels, arbShift, assertClose,
+  assertExact, assertProperty, randomArray, type GemmCase } from './kernel-harness.js';
+import { referenceGemm } from './oracles/reference.js';
 import { seededRandom } from './helpers.js';
 
 console.log(`kernels.sparse: fast-check seed ${FC_SEED} (FC_SEED to change)`);
@@ -46,7 +34,7 @@ const arb = fc.record({
   seed: arbDataSeed,
 });
 
-describe.each(BUILDS)('f32_spmm_1x1 (%s build)', (build) => {
+describe.each(BUILDS)('f32_spmm_32x1 (%s build)', (build) => {
   let h: KernelHarness;
   beforeAll(async () => {
     h = await KernelHarness.create(build);
@@ -58,7 +46,7 @@ describe.each(BUILDS)('f32_spmm_1x1 (%s build)', (build) => {
     assertProperty(
       fc.property(arb, (r) => {
         const g = sparseCase(r);
-        const label = `${build} f32_spmm_1x1 ${JSON.stringify(r)}`;
+        const label = `${build} f32_spmm_32x1 ${JSON.stringify(r)}`;
         assertClose(h.spmm(g), referenceGemm(g.m, g.n, g.k, g.a, g.lda, g.w, g.bias, g.relu), label, stats);
       }),
       300,

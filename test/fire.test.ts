@@ -1,27 +1,12 @@
-// A Fire module as the engine runs it (squeeze GEMM, then both expand branches into channel slices
-// of one concat buffer, ldc = e1x1 + e3x3; expand3x3 by Winograd where channels come in fours)
-// against referenceFire, on random configurations; with the bypasses of Section 6 (f32_add_inplace).
+// A Fire module as the engine runs it (squeeze, then both expand branches into channel slices of
+// one concat buffer, ldc = e1x1 + e3x3, each convolution by src/conv.ts; expand3x3 by Winograd
+// where channels come in fours) against referenceFire, on random configurations; with the bypasses
+// of Section 6 (f32_add_inplace).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceConv2d, referenceFire, type Map3 } from '../src/reference.js';
-import {
-  BUILDS,
-  DiffStats,
-  FC_SEED,
-  KernelHarness,
-  arbChannels,
-  arbDataSeed,
-  arbOutChannels,
-  arbShift,
-  arbSpatial,
-  assertClose,
-  assertExact,
-  assertProperty,
-  randomArray,
-  randomMap,
-  sprinkleSpecials,
-  type FireWeights,
-} from './kernel-harness.js';
+import { referenceConv2d, referenceFire, type Map3 } from './oracles/reference.js';
+import { BUILDS, DiffStats, FC_SEED, KernelHarness, arbChannels, arbDataSeed, arbOutChannels, arbShift,
+  arbSpatial, assertClose, assertExact, assertProperty, randomArray, randomMap, type FireWeights } from './kernel-harness.js';
 
 interface FireCase {
   c: number;
@@ -68,7 +53,7 @@ function referenceFireBypass(x: Map3, wts: FireWeights, r: FireCase): Map3 {
 const fireLabel = (h: KernelHarness, r: FireCase): string =>
   `${h.build} fire(${r.c}, ${r.s1x1}, ${r.e1x1}, ${r.e3x3}${r.bypass ? `, ${r.bypass} bypass` : ''}) on ${r.h}x${r.w}, ${r.order ?? '1x1-first'}${r.winograd === false ? ', no Winograd' : ''}, shift=${r.shift ?? 0}, seed=${r.seed}`;
 
-console.log(`kernels.fire: fast-check seed ${FC_SEED} (FC_SEED to change)`);
+console.log(`fire: fast-check seed ${FC_SEED} (FC_SEED to change)`);
 
 describe.each(BUILDS)('fire: squeeze -> expand1x1 | expand3x3 -> concat slices (%s build)', (build) => {
   let h: KernelHarness;
@@ -176,47 +161,4 @@ describe.each(BUILDS)('fire: squeeze -> expand1x1 | expand3x3 -> concat slices (
       expect(() => assertClose(shifted, want.data, 'shifted slice')).toThrow(/exceeds/);
     });
   });
-});
-
-describe.each(BUILDS)('f32_add_inplace (%s build)', (build) => {
-  let h: KernelHarness;
-  beforeAll(async () => {
-    h = await KernelHarness.create(build);
-  });
-
-  it('property: y += x is the f32 sum of each pair, bit for bit, for every length and alignment', () => {
-    const arb = fc.record({
-      n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 2000 })),
-      specials: fc.boolean(),
-      shift: arbShift,
-      seed: arbDataSeed,
-    });
-    assertProperty(
-      fc.property(arb, (r) => {
-        let y = randomArray(r.n, r.seed);
-        let x = randomArray(r.n, r.seed + 1);
-        if (r.specials) {
-          y = sprinkleSpecials(y, r.seed, 0.1, [NaN, Infinity, -Infinity, -0, 0, 3.4e38]);
-          x = sprinkleSpecials(x, r.seed + 1, 0.1, [NaN, Infinity, -Infinity, -0, 0, 3.4e38]);
-        }
-        const want = y.map((v, i) => Math.fround(v + x[i]!));
-        assertExact(h.addInplace(y, x, r.shift), want, `${build} add_inplace ${JSON.stringify(r)}`, 'value');
-      }),
-      200,
-    );
-  });
-
-  it('n = 0 writes nothing; every tail 1..9 stays inside y', () => {
-    for (let n = 0; n <= 9; n++) {
-      const y = randomArray(n, n);
-      const x = randomArray(n, n + 100);
-      assertExact(h.addInplace(y, x), y.map((v, i) => Math.fround(v + x[i]!)), `${build} n=${n}`, 'value');
-    }
-  });
-
-  if (build === 'debug') {
-    it('the debug build asserts n >= 0', () => {
-      expect(() => h.kernels.f32_add_inplace(0, 0, -1)).toThrow(/kernel assertion failed/);
-    });
-  }
 });

@@ -1,12 +1,9 @@
-// Weight packing for f32_gemm_4x8, done once at load: PyTorch's [out][in][ky][kx] becomes, for each
-// block of 8 output channels, 8 biases then one row of 8 weights per (ky, kx, in), zero-padded.
+// Plain-TS weight packers: the oracles that f32_pack_gemm and f32_pack_winograd23 (assembly/pack.ts,
+// which the engine runs at load through src/conv.ts) are held to. PyTorch's [out][in][ky][kx]
+// becomes, for each block of 8 output channels, 8 biases then one row of 8 weights per
+// (ky, kx, in), zero-padded.
 
-export const GEMM_NR = 8;
-
-/** Floats that the packed form of a convolution takes. */
-export function packedGemmSize(outC: number, inC: number, kernel: number): number {
-  return Math.ceil(outC / GEMM_NR) * (inC * kernel * kernel + 1) * GEMM_NR;
-}
+import { GEMM_NR, packedGemmSize } from '../../src/conv.js';
 
 export function packGemmWeights(
   weight: Float32Array,
@@ -37,10 +34,6 @@ export function packGemmWeights(
     }
   }
 }
-
-/** Whether a convolution runs as Winograd F(2x2, 3x3): 3x3, stride 1, pad 1, channels in fours. */
-export const winogradApplies = (inC: number, outC: number, kernel: number, stride: number, pad: number): boolean =>
-  kernel === 3 && stride === 1 && pad === 1 && inC % 4 === 0 && outC % 4 === 0;
 
 /**
  * Winograd F(2x2, 3x3) weights U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], as 16
