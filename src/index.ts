@@ -79,6 +79,8 @@ export {
   type SqzWritten,
 } from './formats/sqz.js';
 export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
+export { calibrationStatistics, layerSensitivity, type CalibrationStatistics, type LayerStatistics, type CalibrationOptions } from './compress/calibrate.js';
+export { compressCalibrated, type CalibratedOptions, type CalibratedResult } from './compress/calibrated.js';
 export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
 export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';
