@@ -394,6 +394,28 @@ describe('squeezenet compress', () => {
     expect(bad.stderr).toMatch(/FormatError/);
   });
 
+  it('--sqz-version 3 writes version 3; --calibrate needs --max-bytes and a folder of images', async () => {
+    const v3 = join(dir, 'v3.sqz');
+    const r = await run(['--sqz-version', '3', shared(MODEL), v3]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(readSqz(readFileSync(v3)).version).toBe(3);
+    expect(r.stdout).toContain('context-modelled range-coded (.sqz version 3)');
+    const usage = async (args: string[], pattern: RegExp): Promise<void> => {
+      const u = await run([...args, shared(MODEL), join(dir, 'x.sqz')]);
+      expect(u.code, args.join(' ')).toBe(2);
+      expect(u.stderr).toMatch(pattern);
+    };
+    await usage(['--sqz-version', '2'], /--sqz-version must be 1 or 3, got 2/);
+    await usage(['--calibrate', dir], /--calibrate needs --max-bytes/);
+    await usage(['--calibrate', dir, '--max-bytes', '420000', '--lambda', '1e-4'], /leave out --lambda/);
+    await usage(['--calibrate', dir, '--max-bytes', '420000', '--kmeans', 'optimal'], /--max-bytes applies to --kmeans entropy only/);
+    const notDir = await run(['--calibrate', join(dir, 'v3.sqz'), '--max-bytes', '420000', shared(MODEL), join(dir, 'x.sqz')]);
+    expect([notDir.code, notDir.stderr]).toEqual([1, `squeezenet compress: --calibrate ${join(dir, 'v3.sqz')}: not a directory\n`]);
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const none = await run(['--calibrate', empty, '--max-bytes', '420000', shared(MODEL), join(dir, 'x.sqz')]);
+    expect([none.code, none.stderr]).toEqual([1, `squeezenet compress: --calibrate ${empty}: no images (JPEG, PNG) in it\n`]);
+  });
+
   it('an input that is not a regular file (a directory, /dev/zero) exits 1 at once, as classify --weights does', async () => {
     for (const input of [dir, '/dev/zero']) {
       const r = await run([input, join(dir, 'x.sqz')]);
