@@ -4,7 +4,7 @@
 export { f32_gemm_4x8 } from "./gemm";
 export { f32_spmm_32x1 } from "./sparse";
 export { f32_im2col_nhwc, f32_im2col_nhwc_rows } from "./im2col";
-export { f32_maxpool_nhwc, f32_global_avgpool_nhwc } from "./pool";
+export { f32_maxpool_nhwc, f32_global_avgpool_nhwc, f32_maxpool2d_nhwc, f32_avgpool2d_nhwc } from "./pool";
 export { f32_transpose } from "./layout";
 export { f32_add_inplace, f32_fill_rows } from "./eltwise";
 export { f32_winograd23_input_nhwc, f32_winograd23_output_nhwc } from "./winograd";

@@ -2,7 +2,7 @@
 // serverless start pays): the Deep Compression .net against the .sqz that ships in the package.
 //   npm run build && node dist/bench/load.js [--runs N] [--net PATH]
 // A child (`node dist/bench/load.js --child FILE`) imports the library, reads the file, decodes
-// it (loadWeights), loads it (SqueezeNet.load: pack, warm-up) and prints its timings as JSON.
+// it (decodeWeights), loads it (SqueezeNet.load: pack, warm-up) and prints its timings as JSON.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ if (args.values.help) {
   const lib = await import('../src/index.js');
   const t1 = performance.now();
   const bytes = readFileSync(args.values.child);
-  const w = lib.loadWeights(bytes);
+  const w = lib.decodeWeights(bytes);
   const t2 = performance.now();
   const model = await lib.SqueezeNet.load({ arch: w.arch, weights: w.weights });
   const t3 = performance.now();

@@ -31,7 +31,7 @@ try {
   process.exit(1);
 }
 const rounds = Number(flag('rounds') ?? 4);
-const weights = decodeDeepCompression(bytes);
+const { weights } = decodeDeepCompression(bytes);
 const models = {
   sparse: await SqueezeNet.load({ arch: 'v1.0-caffe', weights }),
   dense: await SqueezeNet.load({ arch: 'v1.0-caffe', weights, sparse: false }),

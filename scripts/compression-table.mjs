@@ -48,7 +48,8 @@ try {
   throw new Error(`the Deep Compression model is not at ${NET}: put the shared folder beside the project or pass --shared DIR`);
 }
 const files = readdirSync(IMAGES).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-const images = files.map((f) => ({ file: f, label: Number(f.split('_')[0]), input: preprocess(decodeImage(readFileSync(join(IMAGES, f))), 'caffe') }));
+const images = [];
+for (const f of files) images.push({ file: f, label: Number(f.split('_')[0]), input: preprocess(await decodeImage(join(IMAGES, f)), 'caffe') });
 log(`${images.length} images preprocessed`);
 
 async function evaluate(model) {
@@ -68,7 +69,7 @@ let baseMaxLogit = 0;
 for (const l of base) for (const v of l) baseMaxLogit = Math.max(baseMaxLogit, Math.abs(v));
 log(`8-bit .net: top-1 ${baseScore.top1}, top-5 ${baseScore.top5} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-const weights = decodeDeepCompression(net);
+const { weights } = decodeDeepCompression(net);
 const margins = base.map((l) => {
   const s = Array.from(l).sort((a, b) => b - a);
   return s[0] - s[1];

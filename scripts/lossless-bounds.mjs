@@ -14,7 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const lib = await import(join(ROOT, 'dist/src/index.js'));
 const SHARED = process.env.SQUEEZENET_SHARED ?? join(ROOT, '..', 'shared');
 const netBytes = readFileSync(process.argv[2] ?? join(SHARED, 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net'));
-const weights = lib.decodeDeepCompression(netBytes);
+const { weights } = lib.decodeDeepCompression(netBytes);
 const ops = lib.plan(lib.ARCHS['v1.0-caffe']).convs;
 
 /** Sum over groups of n * H(group), in bytes: the static empirical entropy of symbols given their group. */

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { loadWeights, compress, decodeSqz } = await import(join(ROOT, 'dist/src/index.js'));
+const { decodeWeights, compress, decodeSqz } = await import(join(ROOT, 'dist/src/index.js'));
 
 const SHARED = process.env.SQUEEZENET_SHARED ?? join(ROOT, '..', 'shared');
 const input = process.argv[2] ?? join(SHARED, 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net');
@@ -26,7 +26,7 @@ try {
   console.error(`make-default-model: cannot read ${input} (${e.message}); pass the .net's path or set SQUEEZENET_SHARED`);
   process.exit(1);
 }
-const net = loadWeights(netBytes);
+const net = decodeWeights(netBytes);
 if (net.format !== 'deepcompression') throw new Error(`${input} is ${net.format}, not the Deep Compression .net`);
 
 // The lossless settings: linear k-means at 8 bits finds each layer's <= 255 shared values exactly.
@@ -42,7 +42,7 @@ const result = compress(net.weights, {
   gapBits: 'auto',
 });
 
-const decoded = decodeSqz(result.bytes);
+const decoded = decodeSqz(result.bytes).weights;
 let compared = 0;
 for (const [name, want] of net.weights) {
   const got = decoded.get(name);

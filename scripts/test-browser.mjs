@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // `npm run test:browser`: the example page (examples/web/) in Chromium, driven by playwright-core.
 // Serves the page on 127.0.0.1, picks shared photos through its file input (and one sample
-// button), checks the top-1 shown against PyTorch's (fixtures/real-top5.json), and saves a
-// screenshot to out/screenshots/web.png. The browser is Debian's /usr/bin/chromium (or
+// button), checks the top-1 shown against PyTorch's (fixtures/real-top5.json); picks the image
+// cases of ../shared/cases and checks each answer against the command line's; decodes the eight
+// EXIF orientations with the page's decoder (examples/web/decode.js) and checks them upright (and
+// stored, with exif: 'ignore'); and saves a screenshot to out/screenshots/web.png. The browser is Debian's /usr/bin/chromium (or
 // $CHROMIUM): nothing is downloaded, and the page may reach 127.0.0.1 only. Browser and server
 // are closed whatever happens; the run fails after a deadline rather than hang.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serve } from '../examples/web/serve.mjs';
 import { weightsPath } from '../examples/weights-path.mjs';
-import { deadline, pytorchTop1, requireBuild, ROOT, samplePath, summary } from './runtime-common.mjs';
+import { deadline, pytorchTop1, requireBuild, ROOT, samplePath, shared, summary } from './runtime-common.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
@@ -27,6 +30,11 @@ const ARGS = [
 const PICKED = ['290_n02128925_jaguar.JPEG', '970_n09193705_alp.JPEG', '000_n01440764_tench.JPEG'];
 const SAMPLE_BUTTON = { text: 'sea lion', image: '150_n02077923_sea_lion.JPEG' };
 const MINIMAL_IMAGE = '340_n02391049_zebra.JPEG';
+/** The image cases (../shared/cases/README.md): each answer must be the command line's. */
+const CASES = ['jpeg-adobe-rgb-transform0.jpg', 'jpeg-exif-orientation-6.jpg', 'png-rgba-hidden-colour-under-alpha0.png', 'png-trailing-bytes-after-iend.png'];
+const TEST_IMAGES = join(ROOT, 'test', 'data', 'images');
+/** The orientation pictures' four quadrants, upright (scripts/make-test-images.py). */
+const QUADRANTS = [[220, 30, 30], [30, 200, 40], [40, 60, 220], [235, 225, 40]];
 const SCREENSHOT = join(ROOT, 'out/screenshots/web.png');
 const STEP_MS = 60_000;
 const DEADLINE_MS = 240_000;
@@ -114,6 +122,87 @@ async function main() {
     await page.locator('#image-input').setInputFiles(samplePath(image));
     await expectAnswer(image, 'file input');
   }
+
+  // The image cases: the same top-1 as the command line (sharp), and for the PNGs (decoded
+  // losslessly, alpha 0 or 255 only) the same probability as shown.
+  const { classifyFile } = await import(requireBuild('cli/dist/api.js'));
+  const { loadDeepCompression } = await import(requireBuild('dist/src/index.js'));
+  const cliModel = await loadDeepCompression(readFileSync(weightsPath().path));
+  for (const name of CASES) {
+    await page.locator('#image-input').setInputFiles(shared(`cases/${name}`));
+    await page.waitForFunction(
+      (n) => (document.getElementById('result')?.dataset.image === n && document.getElementById('result')?.dataset.state === 'done') || document.getElementById('status')?.dataset.state === 'error',
+      name,
+    );
+    const [want] = await classifyFile(cliModel, shared(`cases/${name}`), { top: 1 });
+    const wantText = `${(100 * want.prob).toFixed(1)} %`;
+    if ((await page.locator('#status').getAttribute('data-state')) === 'error') {
+      check(false, `${name}: the page says "${await page.locator('#status').innerText()}"`);
+      continue;
+    }
+    const label = await page.locator('#top1').innerText();
+    const prob = await page.locator('#top5 li:first-child .prob').innerText();
+    const png = name.endsWith('.png');
+    check(label === want.label && (!png || prob === wantText), `${name.padEnd(40)} page ${label} ${prob} | command line ${want.label} ${wantText}`);
+  }
+  cliModel.dispose();
+  // The 4,001-scan progressive JPEG: refused from its header, at once, as the command line does.
+  const t = performance.now();
+  await page.locator('#image-input').setInputFiles(shared('cases/progressive-4000x4000-4000-scans.jpg'));
+  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'error');
+  const refused = await page.locator('#status').innerText();
+  check(/JPEG has more than 100 scans/.test(refused), `progressive-4000x4000-4000-scans.jpg: "${refused}" after ${(performance.now() - t).toFixed(0)} ms`);
+  problems.splice(0, problems.length, ...problems.filter((p) => !/console: ImageDecodeError: JPEG has more than 100 scans/.test(p)));
+
+  // EXIF orientation: the eight stored ways of one upright picture, through the page's decoder.
+  const files = Array.from({ length: 8 }, (_, i) => [`orientation-${i + 1}.jpg`, [...readFileSync(join(TEST_IMAGES, `orientation-${i + 1}.jpg`))]]);
+  const decoded = await page.evaluate(async (list) => {
+    const { decodeImage } = await import('./decode.js');
+    const px = (img, x, y) => Array.from(img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3));
+    const out = [];
+    for (const [name, bytes] of list) {
+      const blob = new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' });
+      const { pixels: up } = await decodeImage(blob);
+      const { pixels: stored } = await decodeImage(blob, { exif: 'ignore' });
+      // The stored pixels at the centres of their quadrants (a 24x32 image when turned).
+      const [sw, sh] = [stored.width, stored.height];
+      const points = [[sw >> 2, sh >> 2], [(3 * sw) >> 2, sh >> 2], [sw >> 2, (3 * sh) >> 2], [(3 * sw) >> 2, (3 * sh) >> 2]];
+      out.push({ name, size: [up.width, up.height], quadrants: [px(up, 8, 6), px(up, 24, 6), px(up, 8, 18), px(up, 24, 18)], stored: [sw, sh], points, storedAt: points.map(([x, y]) => px(stored, x, y)) });
+    }
+    return out;
+  }, files);
+  const meta = JSON.parse(readFileSync(join(TEST_IMAGES, 'images.json'), 'utf8'));
+  const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 8);
+  const upright = decoded.filter((d) => d.size.join('x') === '32x24' && d.quadrants.every((q, i) => near(q, QUADRANTS[i])));
+  // Stored: PIL's own pixels of the file (NAME.rgb, without the turn) at the same points.
+  const stored = decoded.filter((d) => {
+    const rgb = readFileSync(join(TEST_IMAGES, `${d.name}.rgb`));
+    const [w] = meta[d.name].size;
+    return d.stored.join('x') === meta[d.name].size.join('x') && d.points.every(([x, y], i) => near(d.storedAt[i], [...rgb.subarray(3 * (y * w + x), 3 * (y * w + x) + 3)]));
+  });
+  check(
+    upright.length === 8 && stored.length === 8,
+    `orientation-1..8.jpg through decode.js: ${upright.length}/8 upright (32x24, the four quadrants in place), ${stored.length}/8 stored with exif: 'ignore'` +
+      (upright.length < 8 ? `\n      ${decoded.map((d) => `${d.name} ${d.size.join('x')} ${JSON.stringify(d.quadrants)}`).join('\n      ')}` : ''),
+  );
+
+  // How the browser's own JPEG decoder compares with PIL's (and the command line's): reported, not
+  // required (a browser may pick another IDCT or chroma upsampling than libjpeg-turbo's default).
+  const checksums = JSON.parse(readFileSync(join(ROOT, 'test', 'data', 'pil-checksums.json'), 'utf8')).samples;
+  const sampleDir = join(samplePath(PICKED[0]), '..');
+  const names = readdirSync(sampleDir).filter((f) => /\.jpe?g$/i.test(f)).sort();
+  let same = 0;
+  for (const name of names) {
+    const sha = await page.evaluate(async (bytes) => {
+      const { decodeImage } = await import('./decode.js');
+      const { pixels } = await decodeImage(new Blob([new Uint8Array(bytes)]), { exif: 'ignore' });
+      const rgb = new Uint8Array(pixels.width * pixels.height * 3);
+      for (let p = 0; p < pixels.width * pixels.height; p++) rgb.set(pixels.data.subarray(4 * p, 4 * p + 3), 3 * p);
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', rgb)), (b) => b.toString(16).padStart(2, '0')).join('');
+    }, [...readFileSync(join(sampleDir, name))]);
+    if (sha === checksums.find((c) => c.file === name)?.sha256) same++;
+  }
+  console.log(`(information) Chromium's decoded pixels equal PIL's on ${same} of ${names.length} sample photos`);
 
   // What the network sees: 96 filters in the conv1 grid, 8 maps for each of the 8 Fire modules.
   const filters = await page.locator('#filters').evaluate((c) => [c.width, c.height]);

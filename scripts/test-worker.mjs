@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // `npm run test:worker`: the example Worker (examples/worker/) in workerd, Cloudflare's runtime,
-// on 127.0.0.1. Builds it, posts shared photos (JPEG, and one as PNG) to /classify, checks each
-// top-1 against PyTorch's (fixtures/real-top5.json) and reports the time per request. workerd is
+// on 127.0.0.1. Builds it, posts shared photos (JPEG, and one as PNG and WebP) to /classify,
+// checks each top-1 against PyTorch's (fixtures/real-top5.json) and reports the time per request;
+// posts the image cases of ../shared/cases and the eight EXIF orientations, and checks that each
+// answer is the command line's (the same top 5, probabilities within 1e-12: the same pixels); and the
+// bounds (a body over 16 MiB, streamed; a header over 6 MP; a CMYK JPEG, a GIF). workerd is
 // stopped whatever happens, and the whole run fails after a deadline rather than hang.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PNG } from 'pngjs';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import workerdPackage from 'workerd';
 import { buildWorker } from '../examples/worker/build.mjs';
-import { deadline, freePort, pytorchTop1, requireBuild, samplePath, summary } from './runtime-common.mjs';
+import { deadline, freePort, pytorchTop1, requireBuild, ROOT, samplePath, shared, summary } from './runtime-common.mjs';
 
 // Confident and borderline photos, and two where PyTorch's top-1 is not the label (jaguar, alp):
 // the engine must agree with PyTorch, not with the label.
@@ -21,6 +25,9 @@ const IMAGES = [
   '970_n09193705_alp.JPEG',
 ];
 const PNG_OF = '340_n02391049_zebra.JPEG';
+/** The image cases (../shared/cases/README.md) and what the command line answers for them. */
+const CASES = ['jpeg-adobe-rgb-transform0.jpg', 'jpeg-exif-orientation-6.jpg', 'png-rgba-hidden-colour-under-alpha0.png', 'png-trailing-bytes-after-iend.png'];
+const TEST_IMAGES = join(ROOT, 'test', 'data', 'images');
 const MINIMAL_IMAGES = ['000_n01440764_tench.JPEG', '340_n02391049_zebra.JPEG'];
 const READY_MS = 30_000;
 // The package's main export is the binary's path (CommonJS `exports.default`).
@@ -54,9 +61,9 @@ async function waitReady(base) {
 }
 
 /** Posts one body; returns the JSON answer, the HTTP status and the round-trip milliseconds. */
-async function post(base, body, type) {
+async function post(base, body, type, query = '') {
   const t0 = performance.now();
-  const res = await fetch(`${base}/classify`, { method: 'POST', body, headers: { 'content-type': type } });
+  const res = await fetch(`${base}/classify${query}`, { method: 'POST', body, headers: { 'content-type': type } });
   const json = await res.json();
   return { status: res.status, json, ms: performance.now() - t0 };
 }
@@ -83,6 +90,18 @@ async function main() {
   };
 
   const { decodeImage } = await import(requireBuild('cli/dist/images.js'));
+  const { classifyFile } = await import(requireBuild('cli/dist/api.js'));
+  const { loadDeepCompression } = await import(requireBuild('dist/src/index.js'));
+  const { weightsPath } = await import('../examples/weights-path.mjs');
+  const cliModel = await loadDeepCompression(readFileSync(weightsPath().path));
+  // The same classes in the same order, each probability within 1e-12 of the command line's: the
+  // logits are the same float32 numbers, and workerd's V8 may round the float64 softmax's Math.exp
+  // one unit differently from Node's (seen: 0.0014481145410513716 against ...714).
+  const sameAsCli = async (file, options, answer) => {
+    const want = await classifyFile(cliModel, file, { top: 5, ...options });
+    const got = answer.top ?? [];
+    return got.length === want.length && want.every((w, i) => got[i].index === w.index && got[i].label === w.label && Math.abs(got[i].prob - w.prob) <= 1e-12 * Math.max(w.prob, 1e-300));
+  };
   const [port, minimalPort] = [await freePort(), await freePort()];
   const config = await buildWorker();
   const base = `http://127.0.0.1:${port}`;
@@ -111,30 +130,98 @@ async function main() {
     );
   }
 
-  // The same photo as PNG (the JPEG's decoded pixels, losslessly): the same answer, through pngjs.
-  const rgb = decodeImage(readFileSync(samplePath(PNG_OF)));
-  const png = new PNG({ width: rgb.width, height: rgb.height });
-  for (let p = 0; p < rgb.width * rgb.height; p++) {
-    png.data.set(rgb.data.subarray(3 * p, 3 * p + 3), 4 * p);
-    png.data[4 * p + 3] = 255;
-  }
-  const pngBytes = PNG.sync.write(png, { colorType: 2 });
-  const fromPng = await post(base, pngBytes, 'image/png');
+  // The same photo as PNG and lossless WebP (the JPEG's decoded pixels): the same answer.
+  const rgb = await decodeImage(samplePath(PNG_OF));
+  const raw = { raw: { width: rgb.width, height: rgb.height, channels: 3 } };
   const jpegAnswer = await post(base, readFileSync(samplePath(PNG_OF)), 'image/jpeg');
-  times.push(fromPng.ms, jpegAnswer.ms);
-  const same = JSON.stringify(fromPng.json.top) === JSON.stringify(jpegAnswer.json.top);
+  for (const [type, bytes] of [['png', await sharp(rgb.data, raw).png().toBuffer()], ['webp', await sharp(rgb.data, raw).webp({ lossless: true }).toBuffer()]]) {
+    const answer = await post(base, bytes, `image/${type}`);
+    times.push(answer.ms);
+    const same = JSON.stringify(answer.json.top) === JSON.stringify(jpegAnswer.json.top);
+    check(
+      answer.status === 200 && same,
+      `${PNG_OF.replace('.JPEG', `.${type}`)} (${bytes.length} bytes) top-1 ${answer.json.top?.[0]?.label ?? JSON.stringify(answer.json)}, ` +
+        `top-5 ${same ? 'identical to' : 'DIFFERENT from'} the JPEG's | ${answer.ms.toFixed(0)} ms`,
+    );
+  }
+
+  // The image cases: the command line's answer exactly (default options, and the other rule).
+  console.log('\nthe image cases (../shared/cases), against the command line:');
+  for (const [name, query, options] of [
+    ...CASES.map((c) => [c, '', {}]),
+    ['jpeg-exif-orientation-6.jpg', '?exif=ignore', { exif: 'ignore' }],
+    ['png-rgba-hidden-colour-under-alpha0.png', '?background=ignore', { background: 'ignore' }],
+    ['png-rgba-hidden-colour-under-alpha0.png', '?background=0,0,0', { background: [0, 0, 0] }],
+  ]) {
+    const file = shared(`cases/${name}`);
+    const answer = await post(base, readFileSync(file), 'application/octet-stream', query);
+    const best = answer.json.top?.[0];
+    check(
+      answer.status === 200 && (await sameAsCli(file, options, answer.json)),
+      `${(name + query).padEnd(58)} ${best ? `${best.label} ${(100 * best.prob).toFixed(2)} %` : JSON.stringify(answer.json)}, the command line's top 5`,
+    );
+  }
+  // The 4,001-scan case is 16 MP, over this Worker's 6: refused for that first. The scan bound
+  // itself: a 61x47 JPEG whose one scan is repeated 101 times.
+  const scans = await post(base, readFileSync(shared('cases/progressive-4000x4000-4000-scans.jpg')), 'image/jpeg');
   check(
-    fromPng.status === 200 && same,
-    `${PNG_OF.replace('.JPEG', '.png')} (${pngBytes.length} bytes) top-1 ${fromPng.json.top?.[0]?.label ?? JSON.stringify(fromPng.json)}, ` +
-      `top-5 ${same ? 'identical to' : 'DIFFERENT from'} the JPEG's | ${fromPng.ms.toFixed(0)} ms`,
+    scans.status === 422 && scans.json.error === 'JPEG is 4000x4000, more than 6 megapixels',
+    `progressive-4000x4000-4000-scans.jpg: HTTP ${scans.status} in ${scans.ms.toFixed(0)} ms: ${JSON.stringify(scans.json)}`,
+  );
+  const small = readFileSync(join(TEST_IMAGES, 'baseline-444.jpg'));
+  let sos = 2;
+  while (!(small[sos] === 0xff && small[sos + 1] === 0xda)) sos += 2 + small.readUInt16BE(sos + 2);
+  const scan = small.subarray(sos, small.length - 2);
+  const manyScans = Buffer.concat([small.subarray(0, sos), ...Array.from({ length: 101 }, () => scan), small.subarray(small.length - 2)]);
+  const many = await post(base, manyScans, 'image/jpeg');
+  check(many.status === 422 && /^JPEG has more than 100 scans/.test(many.json.error), `a 61x47 JPEG of 101 scans: HTTP ${many.status} in ${many.ms.toFixed(0)} ms: ${JSON.stringify(many.json)}`);
+
+  // EXIF orientation: eight files, one upright picture; each answer is the command line's, which
+  // turns them upright (test/images.test.ts checks its pixels against PIL's exif_transpose).
+  const oriented = [];
+  for (let o = 1; o <= 8; o++) {
+    const file = join(TEST_IMAGES, `orientation-${o}.jpg`);
+    const answer = await post(base, readFileSync(file), 'image/jpeg');
+    oriented.push(answer.status === 200 && (await sameAsCli(file, {}, answer.json)));
+  }
+  const stored = await post(base, readFileSync(join(TEST_IMAGES, 'orientation-6.jpg')), 'image/jpeg', '?exif=ignore');
+  check(
+    oriented.every(Boolean) && (await sameAsCli(join(TEST_IMAGES, 'orientation-6.jpg'), { exif: 'ignore' }, stored.json)),
+    `orientation-1..8.jpg: ${oriented.filter(Boolean).length}/8 the command line's top 5 (upright); orientation-6.jpg?exif=ignore the command line's with --exif ignore`,
   );
 
-  // What a client gets wrong is answered, in JSON, with a status that says so.
-  const notImage = await post(base, new TextEncoder().encode('GIF89a not really'), 'image/gif');
-  check(
-    notImage.status === 415 && /GIF images are not supported/.test(notImage.json.error),
-    `a GIF body: HTTP ${notImage.status} ${JSON.stringify(notImage.json)}`,
-  );
+  // What a client gets wrong is answered, in JSON, with a status that says so, before any decoding.
+  const gif = await post(base, readFileSync(join(TEST_IMAGES, 'two-frames.gif')), 'image/gif');
+  check(gif.status === 415 && /^GIF images are not supported by this Worker/.test(gif.json.error), `a GIF: HTTP ${gif.status} ${JSON.stringify(gif.json)}`);
+  const cmyk = await post(base, readFileSync(join(TEST_IMAGES, 'cmyk.jpg')), 'image/jpeg');
+  check(cmyk.status === 415 && /^CMYK and YCCK JPEGs are not decoded by this Worker/.test(cmyk.json.error), `a CMYK JPEG: HTTP ${cmyk.status} ${JSON.stringify(cmyk.json)}`);
+  const text = await post(base, new TextEncoder().encode('not an image'), 'text/plain');
+  check(text.status === 415 && /^not an image format we know/.test(text.json.error), `text: HTTP ${text.status} ${JSON.stringify(text.json)}`);
+  const big = Buffer.from(readFileSync(join(TEST_IMAGES, 'baseline-444.jpg')));
+  for (let o = 2; o + 4 <= big.length; o += 2 + big.readUInt16BE(o + 2)) {
+    if (big[o + 1] === 0xc0) {
+      big.writeUInt16BE(2000, o + 5);
+      big.writeUInt16BE(3001, o + 7);
+      break;
+    }
+  }
+  const huge = await post(base, big, 'image/jpeg');
+  check(huge.status === 422 && huge.json.error === 'JPEG is 3001x2000, more than 6 megapixels', `a JPEG header declaring 3001x2000: HTTP ${huge.status} ${JSON.stringify(huge.json)}`);
+  // A body past 16 MiB, streamed without a Content-Length: cut off while it arrives.
+  const chunk = new Uint8Array(1 << 20);
+  let sent = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (sent >= 20) return controller.close();
+      sent++;
+      controller.enqueue(chunk);
+    },
+  });
+  const res = await fetch(`${base}/classify`, { method: 'POST', body: stream, duplex: 'half' });
+  const tooBig = await res.json();
+  check(res.status === 413 && /more than 16777216 bytes/.test(tooBig.error), `a 20 MiB streamed body: HTTP ${res.status} ${JSON.stringify(tooBig)} (${sent} MiB read)`);
+  const badQuery = await post(base, readFileSync(join(TEST_IMAGES, 'rgba.png')), 'image/png', '?exif=sideways');
+  check(badQuery.status === 400, `?exif=sideways: HTTP ${badQuery.status} ${JSON.stringify(badQuery.json)}`);
   const get = await fetch(`${base}/classify`);
   check(get.status === 405, `GET /classify: HTTP ${get.status}`);
 
@@ -154,6 +241,7 @@ async function main() {
     );
   }
 
+  cliModel.dispose();
   times.sort((a, b) => a - b);
   console.log(
     `\nworkerd, per request after the first (${times.length}): median ${times[times.length >> 1].toFixed(0)} ms, ` +

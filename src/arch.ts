@@ -14,8 +14,14 @@ export interface MaxPoolSpec {
   readonly name: string;
   readonly size: number;
   readonly stride: number;
-  /** Round the output size up (Caffe, PyTorch `ceil_mode=True`) or down. */
+  /** Round the output size up (Caffe, PyTorch `ceil_mode=True`) or down (`ceil_mode=False`). */
   readonly ceil: boolean;
+  /**
+   * Explicit padding after the last row and column ([bottom, right], ONNX `pads` end values;
+   * default none), which never wins a max. torch's exports before opset 10 spell a ceil-mode pool
+   * this way, for the exported input size only; an ONNX graph is run as it spells its pools.
+   */
+  readonly padEnd?: readonly [number, number];
 }
 export interface FireSpec {
   readonly kind: 'fire';
@@ -34,6 +40,12 @@ export interface FireSpec {
 export interface AvgPoolSpec {
   readonly kind: 'avgpool';
   readonly name: string;
+  /**
+   * A fixed window (an ONNX AveragePool whose kernel is the final map of the exported size):
+   * the network then runs only at input sizes whose final map is exactly this, where the window
+   * is the global average. Default: the global average at any size.
+   */
+  readonly window?: readonly [number, number];
 }
 export type LayerSpec = ConvSpec | MaxPoolSpec | FireSpec | AvgPoolSpec;
 
@@ -125,6 +137,95 @@ export const ARCHS: Readonly<Record<ArchName, Arch>> = {
 };
 
 export const ARCH_NAMES = Object.keys(ARCHS) as ArchName[];
+
+/** The classifier: the last convolution (conv10), whose filters are the classes. */
+export function classifierSpec(arch: Arch): ConvSpec {
+  const last = [...arch.layers].reverse().find((l): l is ConvSpec => l.kind === 'conv');
+  if (last === undefined) throw new RangeError(`${arch.name} has no convolution`);
+  return last;
+}
+
+/** How many classes the network scores: conv10's filters (1000 for ImageNet). */
+export const classCount = (arch: Arch): number => classifierSpec(arch).out;
+
+/** The Caffe form of v1.0 (conv10 padded by 1, as the released Caffe model): trained with Caffe's preprocessing. */
+export const isCaffeForm = (arch: Arch): boolean => classifierSpec(arch).pad === 1;
+
+/**
+ * The network with conv10 replaced for `classes` outputs (N >= 1), as torchvision's
+ * `squeezenet1_1(num_classes=N)` and every fine-tuned SqueezeNet have it. Same name, a
+ * description that says so; the arch itself when it already has N.
+ */
+export function withClasses(arch: Arch, classes: number): Arch {
+  if (!Number.isSafeInteger(classes) || classes < 1) throw new RangeError(`classes must be a positive integer, got ${classes}`);
+  const c = classifierSpec(arch);
+  if (c.out === classes) return arch;
+  return {
+    ...arch,
+    description: `${arch.description}, conv10 for ${classes} class${classes === 1 ? '' : 'es'}`,
+    layers: arch.layers.map((l) => (l === c ? { ...c, out: classes } : l)),
+  };
+}
+
+/**
+ * The network with every max pool rounding `rounding`: `'floor'` is torchvision's
+ * `ceil_mode=False` (and ONNX's default), `'ceil'` Caffe's and torchvision's SqueezeNet default.
+ */
+export function withPooling(arch: Arch, rounding: 'ceil' | 'floor'): Arch {
+  const ceil = rounding === 'ceil';
+  if (arch.layers.every((l) => l.kind !== 'maxpool' || (l.ceil === ceil && l.padEnd === undefined))) return arch;
+  return {
+    ...arch,
+    description: `${arch.description}, max pools rounding ${rounding === 'floor' ? 'down (ceil_mode=False)' : 'up'}`,
+    layers: arch.layers.map((l) => (l.kind === 'maxpool' ? maxpool(l.name, l.size, l.stride, rounding) : l)),
+  };
+}
+
+/** How a max pool rounds, in words: `ceil`, `floor`, `floor + end pads 1x1`. */
+export function poolRounding(p: MaxPoolSpec): string {
+  return `${p.ceil ? 'ceil' : 'floor'}${p.padEnd ? ` + end pads ${p.padEnd[0]}x${p.padEnd[1]}` : ''}`;
+}
+
+const sameLayer = (a: LayerSpec, b: LayerSpec): boolean => {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => JSON.stringify((a as unknown as Record<string, unknown>)[k]) === JSON.stringify((b as unknown as Record<string, unknown>)[k]));
+};
+
+/** True when two tables describe the same network, layer for layer (names and descriptions aside). */
+export function sameNetwork(a: Arch, b: Arch): boolean {
+  return a.layers.length === b.layers.length && a.layers.every((l, i) => sameLayer(l, b.layers[i]!));
+}
+
+/** The arch's name when it is exactly that built-in network, else the table itself. */
+export function archOrName(arch: Arch): ArchName | Arch {
+  const named = ARCHS[arch.name];
+  return named !== undefined && sameNetwork(named, arch) ? arch.name : arch;
+}
+
+/**
+ * The network in a few words: its name, then how it differs from the built-in network of that
+ * name (classes, pool rounding, a fixed final window): `v1.1`, `v1.1 (10 classes)`,
+ * `v1.1 (10 classes; max pools floor)`.
+ */
+export function describeArch(arch: ArchName | Arch): string {
+  const a = typeof arch === 'string' ? ARCHS[arch] : arch;
+  if (a === undefined) return String(arch);
+  const base = ARCHS[a.name];
+  if (base === undefined || sameNetwork(base, a)) return a.name;
+  const parts: string[] = [];
+  const classes = classCount(a);
+  if (classes !== classCount(base)) parts.push(`${classes} class${classes === 1 ? '' : 'es'}`);
+  const pools = a.layers.filter((l): l is MaxPoolSpec => l.kind === 'maxpool');
+  const basePools = base.layers.filter((l): l is MaxPoolSpec => l.kind === 'maxpool');
+  if (pools.some((p, i) => poolRounding(p) !== poolRounding(basePools[i]!))) {
+    const kinds = new Set(pools.map(poolRounding));
+    parts.push(kinds.size === 1 ? `max pools ${[...kinds][0]}` : `max pools ${pools.map((p) => `${p.name} ${poolRounding(p)}`).join(', ')}`);
+  }
+  const avg = a.layers.find((l): l is AvgPoolSpec => l.kind === 'avgpool');
+  if (avg?.window) parts.push(`average over a fixed ${avg.window[0]}x${avg.window[1]} window`);
+  if (a.layers.length !== base.layers.length || parts.length === 0) parts.push('layers changed');
+  return `${a.name} (${parts.join('; ')})`;
+}
 
 /** Section 5's metaparameters. v1.0 is the default point. */
 export interface Metaparameters {

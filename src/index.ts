@@ -10,6 +10,10 @@ export {
   avgpool,
   metaArch,
   fireSizes,
+  withClasses,
+  withPooling,
+  classCount,
+  describeArch,
   V1_0_METAPARAMETERS,
   type Arch,
   type ArchName,
@@ -23,51 +27,56 @@ export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels }
 export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
 export { formatSummary } from './summary.js';
 export { loadDefault, DEFAULT_MODEL_FILE, type LoadDefaultOptions } from './default.js';
-export { decodeDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DecodedTensor, type DeepCompressionLayer } from './formats/deepcompression.js';
+export { halfToFloat, type DecodedTensor, type DecodedWeights, type RecipeSource, type FloatDtype } from './formats/common.js';
+export { inferRecipe } from './formats/recipe.js';
+export { decodeDeepCompression, readDeepCompression, loadDeepCompression, DEEP_COMPRESSION_LAYERS, type DeepCompressionLayer } from './formats/deepcompression.js';
 export {
+  readSafetensors,
   decodeSafetensors,
   loadSafetensors,
   inferArch,
   archsFitting,
-  halfToFloat,
+  stripModulePrefix,
   SAFETENSORS_MAX_HEADER,
   type SafetensorsFile,
   type SafetensorsTensor,
   type SafetensorsDtype,
 } from './formats/safetensors.js';
 export {
-  decodeOnnx,
-  loadOnnx,
-  parseOnnx,
+  readOnnx,
   onnxTensorValues,
-  type OnnxSqueezeNet,
-  type OnnxHead,
   type OnnxModel,
   type OnnxGraph,
   type OnnxNode,
   type OnnxAttribute,
   type OnnxTensor,
   type OnnxValueInfo,
-} from './formats/onnx.js';
+} from './formats/onnx-read.js';
+export { matchOnnx, decodeOnnx, loadOnnx, type OnnxSqueezeNet, type OnnxHead } from './formats/onnx-match.js';
 export {
-  loadWeights,
+  decodeWeights,
+  load,
   detectWeightFormat,
   registerWeightFormat,
   WEIGHT_FORMATS,
   SAFETENSORS_FORMAT,
   ONNX_FORMAT,
   DEEP_COMPRESSION_FORMAT,
-  type LoadedWeights,
-  type LoadWeightsOptions,
+  SQZ_WEIGHT_FORMAT,
+  type DecodeWeightsOptions,
+  type LoadFileOptions,
   type WeightFormat,
 } from './formats/detect.js';
 export {
-  decodeSqz,
   readSqz,
+  decodeSqz,
   writeSqz,
   loadSqz,
   isSqz,
   sqzTensors,
+  sqzArch,
+  sqzWeights,
+  sqzArchMetadata,
   layerWeights,
   SQZ_FORMAT,
   SQZ_MAGIC,
@@ -81,6 +90,18 @@ export {
 export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
 export { calibrationStatistics, layerSensitivity, type CalibrationStatistics, type LayerStatistics, type CalibrationOptions } from './compress/calibrate.js';
 export { compressCalibrated, type CalibratedOptions, type CalibratedResult } from './compress/calibrated.js';
-export { preprocess, resizeBilinear, RECIPES, type Recipe, type ImagePixels, type RgbImage } from './preprocess.js';
+export {
+  preprocess,
+  resizeBilinear,
+  composite,
+  RECIPES,
+  DEFAULT_BACKGROUND,
+  type Recipe,
+  type ImagePixels,
+  type RgbImage,
+  type Rgb,
+  type PreprocessOptions,
+} from './preprocess.js';
 export { imagenetClasses, imagenetClass, IMAGENET_CLASS_COUNT, type ImageNetClass } from './labels.js';
-export { classify, topK, softmax, type Prediction, type ClassifyOptions } from './classify.js';
+export { classify, topK, softmax, parseLabels, labelSource, type Prediction, type ClassifyOptions, type TopKOptions } from './classify.js';
+export { createOps, Ops, OpError, MAX_OP_BYTES, type OpTensor, type OpResult, type Pads, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions, type OpsOptions } from './ops.js';

@@ -1,7 +1,7 @@
 // The engine: plans the arena for a network and runs it, one step per row of Table 1. How each
 // convolution runs (method, packed weights, scratch, kernel calls) is src/conv.ts's.
 
-import { ARCHS, type Arch, type ArchName } from './arch.js';
+import { ARCHS, isCaffeForm, type Arch, type ArchName } from './arch.js';
 import { Arena } from './arena.js';
 import {
   SPARSE_DENSITY,
@@ -17,6 +17,7 @@ import {
 } from './conv.js';
 import { DisposedError, InputError } from './errors.js';
 import { plan, type Plan, type Row } from './plan.js';
+import type { Recipe } from './preprocess.js';
 import { instantiate, type WasmSource } from './wasm.js';
 import { checkWeights, type WeightMap } from './weights.js';
 
@@ -27,6 +28,12 @@ export interface LoadOptions {
   readonly arch?: ArchName | Arch;
   /** The weights, by torchvision state_dict name. */
   readonly weights: WeightMap;
+  /**
+   * The preprocessing the weights were trained with, which `classify` uses (see `preprocess`).
+   * Default: `caffe` for v1.0 in its Caffe form (conv10 padded), else `torchvision`. The
+   * format readers (`decodeWeights`, `load`, `loadOnnx`, ...) give the file's.
+   */
+  readonly recipe?: Recipe;
   /** The kernels: a compiled module, the .wasm bytes, or nothing for the bundled file. */
   readonly wasm?: WasmSource;
   /** Input height and width to plan for (default the architecture's own: 224, or 227 for v1.0-caffe). */
@@ -118,6 +125,8 @@ export class SqueezeNet {
   private buffers: Buffers;
   private arena: Arena | null;
   private readonly methods: ReadonlyMap<string, ConvMethod>;
+  /** The preprocessing the weights expect (`LoadOptions.recipe`); `classify` uses it. */
+  readonly recipe: Recipe = 'torchvision';
 
   private constructor(
     readonly arch: Arch,
@@ -169,6 +178,7 @@ export class SqueezeNet {
       convs.set(op.name, packConv(arena, op, weight, weights.get(names.bias)!, chooseConvMethod(op, weight, options), names));
     }
     const model = new SqueezeNet(arch, arena, convs, arena.mark(), height, width);
+    (model as { recipe: Recipe }).recipe = options.recipe ?? (isCaffeForm(arch) ? 'caffe' : 'torchvision');
     if (options.warmup !== false) model.warmup();
     return model;
   }
@@ -176,6 +186,11 @@ export class SqueezeNet {
   /** The plan for the current input size: Table 1's rows with shapes, parameters and MACs. */
   get plan(): Plan {
     return this.buffers.plan;
+  }
+
+  /** How many classes `run` scores: conv10's filters (1000 for ImageNet). */
+  get classes(): number {
+    return this.buffers.plan.rows.at(-1)!.output[0];
   }
 
   /** Bytes of WebAssembly memory this model holds (weights, activations, scratch); 0 once disposed. */

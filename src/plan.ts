@@ -46,9 +46,13 @@ export function convOutSize(size: number, kernel: number, stride: number, pad: n
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
 
-/** Output size of a max pool. Ceil mode follows PyTorch: the last window must start inside the input. */
-export function poolOutSize(size: number, kernel: number, stride: number, pad: number, ceil: boolean): number {
-  const span = size + 2 * pad - kernel;
+/**
+ * Output size of a max pool. Ceil mode follows PyTorch (and ONNX): the last window must start
+ * inside the input (plus the leading pad). `padEnd` is extra padding after the input only (ONNX
+ * `pads` end values), added to the span like PyTorch's symmetric `pad`.
+ */
+export function poolOutSize(size: number, kernel: number, stride: number, pad: number, ceil: boolean, padEnd = 0): number {
+  const span = size + 2 * pad + padEnd - kernel;
   let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
   if (ceil && (out - 1) * stride >= size + pad) out--;
   return out;
@@ -90,11 +94,18 @@ export function plan(arch: Arch, height = arch.input, width = height): Plan {
       }
       case 'maxpool': {
         feature += 1;
-        const h = poolOutSize(input[1], spec.size, spec.stride, 0, spec.ceil);
-        const w = poolOutSize(input[2], spec.size, spec.stride, 0, spec.ceil);
+        const [endH, endW] = spec.padEnd ?? [0, 0];
+        const h = poolOutSize(input[1], spec.size, spec.stride, 0, spec.ceil, endH);
+        const w = poolOutSize(input[2], spec.size, spec.stride, 0, spec.ceil, endW);
         if (h < 1 || w < 1 || input[1] < spec.size || input[2] < spec.size) {
           throw new InputError(
             `input ${height}x${width} is too small for ${arch.name}: ${spec.name} would see ${input[1]}x${input[2]}, smaller than its ${spec.size}x${spec.size} window`,
+          );
+        }
+        // Every window must hold at least one input pixel (the kernel clips windows to the input).
+        if ((h - 1) * spec.stride >= input[1] || (w - 1) * spec.stride >= input[2]) {
+          throw new InputError(
+            `${arch.name}'s ${spec.name} (end pads ${endH}x${endW}) would put a whole window in the padding of its ${input[1]}x${input[2]} input (from a ${height}x${width} image)`,
           );
         }
         shape = [input[0], h, w];
@@ -116,6 +127,12 @@ export function plan(arch: Arch, height = arch.input, width = height): Plan {
         break;
       }
       case 'avgpool':
+        if (spec.window && (spec.window[0] !== input[1] || spec.window[1] !== input[2])) {
+          throw new InputError(
+            `${arch.name} averages a fixed ${spec.window[0]}x${spec.window[1]} window at ${spec.name}, the whole map only when the image gives that map; ` +
+              `a ${height}x${width} image gives ${input[1]}x${input[2]} (the graph's average is exact only where its window is the whole map)`,
+          );
+        }
         shape = [input[0], 1, 1];
         break;
     }

@@ -16,8 +16,9 @@ export interface ImagePixels {
   /** `width * height * channels` bytes. */
   readonly data: Uint8Array | Uint8ClampedArray;
   /**
-   * 4 (RGBA, the alpha is ignored as PIL's `convert('RGB')` ignores it), 3 (RGB) or 1 (grey).
-   * Default: inferred from `data.length`.
+   * 4 (RGBA, not premultiplied, as `ImageData` holds it: {@link preprocess} composites it over a
+   * background, see {@link PreprocessOptions}), 3 (RGB) or 1 (grey). Default: inferred from
+   * `data.length`.
    */
   readonly channels?: 1 | 3 | 4;
 }
@@ -42,6 +43,24 @@ export const RECIPES: Readonly<Record<Recipe, { readonly input: number; readonly
 const CAFFE_MEAN_BGR = [104, 117, 123] as const;
 const TORCHVISION_MEAN_RGB = [0.485, 0.456, 0.406].map(Math.fround);
 const TORCHVISION_STD_RGB = [0.229, 0.224, 0.225].map(Math.fround);
+
+/** An sRGB colour, 0..255 per channel. */
+export type Rgb = readonly [r: number, g: number, b: number];
+
+/** What {@link preprocess} composites transparent pixels over unless told otherwise: white. */
+export const DEFAULT_BACKGROUND: Rgb = [255, 255, 255];
+
+export interface PreprocessOptions {
+  /**
+   * The transparency rule, for 4-channel (RGBA) pixels: each pixel is composited over this opaque
+   * colour, `round((colour * alpha + background * (255 - alpha)) / 255)` per channel (what PIL's
+   * `Image.alpha_composite(Image.new('RGBA', size, background), image)` gives, exactly), before
+   * the resize. Default {@link DEFAULT_BACKGROUND} (white). `'ignore'` drops the alpha and keeps
+   * whatever colours lie under it, as PIL's `convert('RGB')` does (the reference pipeline's
+   * behaviour, for conformance runs). Opaque pixels are the same either way.
+   */
+  readonly background?: Rgb | 'ignore';
+}
 
 /** An RGB image, 3 bytes per pixel. */
 export interface RgbImage {
@@ -154,10 +173,12 @@ export function resizeBilinear(image: ImagePixels, width: number, height: number
  * order, each horizontal-pass row added into the output rows whose filter reaches it: the integer
  * sums are PIL's, only in another order.
  */
-function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number, y0: number, w: number, h: number): RgbImage {
+function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number, y0: number, w: number, h: number, background?: Rgb): RgbImage {
   const channels = checkPixels(image);
-  const src = image.data;
   const inW = image.width;
+  // RGBA over a background: each input row is composited into `over` just before its pass.
+  const over = channels === 4 && background !== undefined ? new Uint8Array(inW * 3) : undefined;
+  const rowChannels = over === undefined ? channels : 3;
   // Every input row the window reaches gets a horizontal pass of w outputs, each of kx taps, and
   // every output row sums ky of those rows: a tall thin strip costs rows x w whatever its area
   // (1x1000000 squashed to 256x256 took 19 s), a very wide one kx x w coefficients. Bounded up front.
@@ -173,14 +194,20 @@ function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number
   }
   const cx = coefficients(inW, outW, x0, w);
   const cy = coefficients(image.height, outH, y0, h);
-  const [g, b] = channels === 1 ? [0, 0] : [1, 2];
+  const [g, b] = rowChannels === 1 ? [0, 0] : [1, 2];
   const stride = w * 3;
   const acc = new Int32Array(h * stride).fill(HALF);
   const line = new Uint8Array(stride);
   let lo = 0;
   for (let y = cy.first[0]!; y < cy.first[h - 1]! + cy.taps[h - 1]!; y++) {
     // Horizontal pass of input row y.
-    const row = y * inW;
+    let src = image.data;
+    let row = y * inW;
+    if (over !== undefined) {
+      compositeRow(image.data, row * 4, inW, background!, over);
+      src = over;
+      row = 0;
+    }
     for (let o = 0; o < w; o++) {
       const first = cx.first[o]!;
       const n = cx.taps[o]!;
@@ -189,7 +216,7 @@ function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number
       let s1 = HALF;
       let s2 = HALF;
       for (let x = 0; x < n; x++) {
-        const p = (row + first + x) * channels;
+        const p = (row + first + x) * rowChannels;
         const wx = cx.weights[k + x]!;
         s0 += src[p]! * wx;
         s1 += src[p + g]! * wx;
@@ -212,6 +239,52 @@ function resizeWindow(image: ImagePixels, outW: number, outH: number, x0: number
   return { width: w, height: h, data: out };
 }
 
+/**
+ * `n` RGBA pixels from `src[at]` composited over an opaque `bg` into `out` (RGB):
+ * round((c * a + bg * (255 - a)) / 255), which is floor((num + 127) / 255) as 255 is odd.
+ */
+function compositeRow(src: Uint8Array | Uint8ClampedArray, at: number, n: number, bg: Rgb, out: Uint8Array): void {
+  const [br, bgG, bb] = bg;
+  for (let i = 0, p = at, q = 0; i < n; i++, p += 4, q += 3) {
+    const a = src[p + 3]!;
+    const ia = 255 - a;
+    out[q] = ((src[p]! * a + br * ia + 127) / 255) | 0;
+    out[q + 1] = ((src[p + 1]! * a + bgG * ia + 127) / 255) | 0;
+    out[q + 2] = ((src[p + 2]! * a + bb * ia + 127) / 255) | 0;
+  }
+}
+
+/**
+ * The transparency rule on its own: `image` as opaque RGB, each RGBA pixel composited over
+ * `background` as {@link preprocess} does before resizing (see {@link PreprocessOptions}); RGB and
+ * grey pixels are returned as RGB unchanged. Throws InputError for bad pixels or a bad background.
+ */
+export function composite(image: ImagePixels, background: Rgb = DEFAULT_BACKGROUND): RgbImage {
+  const channels = checkPixels(image);
+  const bg = checkBackground(background);
+  if (bg === undefined) throw new InputError("composite needs a background colour [r, g, b], not 'ignore'");
+  const { width, height, data } = image;
+  const out = new Uint8Array(width * height * 3);
+  if (channels === 4) {
+    for (let y = 0; y < height; y++) compositeRow(data, y * width * 4, width, bg, out.subarray(y * width * 3));
+  } else {
+    for (let p = 0; p < width * height; p++) {
+      for (let c = 0; c < 3; c++) out[3 * p + c] = data[p * channels + (channels === 1 ? 0 : c)]!;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Checks a `background` option: three integers 0..255, or 'ignore' (undefined returned). */
+function checkBackground(background: PreprocessOptions['background']): Rgb | undefined {
+  if (background === 'ignore') return undefined;
+  if (background === undefined) return DEFAULT_BACKGROUND;
+  if (!Array.isArray(background) || background.length !== 3 || !background.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
+    throw new InputError(`background must be [r, g, b] with integers 0..255, or 'ignore', got ${JSON.stringify(background)}`);
+  }
+  return background;
+}
+
 // Python's round(): halves to even, as torchvision's CenterCrop uses it.
 const roundHalfEven = (x: number): number => {
   const r = Math.round(x);
@@ -221,8 +294,10 @@ const roundHalfEven = (x: number): number => {
 /**
  * Turns decoded pixels into the network's input: a 1x3xSxS NCHW Float32Array, S = 227 for
  * `caffe` (the default, for the Deep Compression / Caffe weights) and 224 for `torchvision`. See
- * {@link Recipe} for what each does. Throws InputError for zero or negative sizes, a data length
- * that fits no channel count, or an unknown recipe.
+ * {@link Recipe} for what each does; RGBA pixels are first composited over
+ * `options.background` (white by default, see {@link PreprocessOptions}). Throws InputError for
+ * zero or negative sizes, a data length that fits no channel count, an unknown recipe or a bad
+ * background.
  *
  * ```ts
  * import { readFile } from 'node:fs/promises';
@@ -238,18 +313,19 @@ const roundHalfEven = (x: number): number => {
  * // const logits = model.run(preprocess(pixels, 'torchvision'));
  * ```
  */
-export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe'): Float32Array {
+export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe', options: PreprocessOptions = {}): Float32Array {
   if (typeof recipe !== 'string' || !Object.hasOwn(RECIPES, recipe)) {
     throw new InputError(`unknown preprocessing recipe ${JSON.stringify(recipe)}: use ${Object.keys(RECIPES).join(' or ')}`);
   }
   const spec = RECIPES[recipe];
   checkPixels(image);
+  const background = checkBackground(options?.background);
   const size = spec.input;
   const plane = size * size;
   const out = new Float32Array(3 * plane);
   if (recipe === 'caffe') {
     const off = Math.floor((spec.resize - size) / 2);
-    const r = resizeWindow(image, spec.resize, spec.resize, off, off, size, size);
+    const r = resizeWindow(image, spec.resize, spec.resize, off, off, size, size, background);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const p = (y * size + x) * 3;
@@ -269,7 +345,7 @@ export function preprocess(image: ImagePixels, recipe: Recipe = 'caffe'): Float3
   const [rw, rh] = w <= h ? [spec.resize, long] : [long, spec.resize];
   const top = roundHalfEven((rh - size) / 2);
   const left = roundHalfEven((rw - size) / 2);
-  const r = resizeWindow(image, rw, rh, left, top, size, size);
+  const r = resizeWindow(image, rw, rh, left, top, size, size, background);
   for (let c = 0; c < 3; c++) {
     const mean = TORCHVISION_MEAN_RGB[c]!;
     const std = TORCHVISION_STD_RGB[c]!;

@@ -10,7 +10,7 @@ function kernelText(row: Row): string {
     case 'conv':
       return `${s.kernel}x${s.kernel} / ${s.stride}${s.pad > 0 ? ` pad ${s.pad}` : ''}, ${s.out} filters`;
     case 'maxpool':
-      return `${s.size}x${s.size} / ${s.stride}${s.ceil ? ' ceil' : ''}`;
+      return `${s.size}x${s.size} / ${s.stride}${s.ceil ? ' ceil' : ''}${s.padEnd ? ` end pads ${s.padEnd.join('x')}` : ''}`;
     case 'avgpool':
       return `global average`;
     case 'fire':

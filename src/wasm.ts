@@ -13,6 +13,8 @@ export interface Kernels {
   f32_im2col_nhwc_rows(input: number, height: number, width: number, channels: number, kh: number, kw: number, stride: number, pad: number, oy0: number, oy1: number, outWidth: number, cols: number): void;
   f32_maxpool_nhwc(input: number, height: number, width: number, channels: number, size: number, stride: number, pad: number, outHeight: number, outWidth: number, output: number): void;
   f32_global_avgpool_nhwc(input: number, pixels: number, channels: number, output: number): void;
+  f32_maxpool2d_nhwc(input: number, height: number, width: number, channels: number, kh: number, kw: number, strideH: number, strideW: number, padTop: number, padLeft: number, outHeight: number, outWidth: number, output: number): void;
+  f32_avgpool2d_nhwc(input: number, height: number, width: number, channels: number, kh: number, kw: number, strideH: number, strideW: number, padTop: number, padLeft: number, padBottom: number, padRight: number, countIncludePad: number, outHeight: number, outWidth: number, output: number): void;
   f32_transpose(src: number, rows: number, cols: number, dst: number): void;
   f32_add_inplace(y: number, x: number, n: number): void;
   f32_fill_rows(dst: number, rows: number, n: number, ldc: number, src: number, relu: number): void;
@@ -31,6 +33,8 @@ const KERNEL_NAMES = [
   'f32_im2col_nhwc_rows',
   'f32_maxpool_nhwc',
   'f32_global_avgpool_nhwc',
+  'f32_maxpool2d_nhwc',
+  'f32_avgpool2d_nhwc',
   'f32_transpose',
   'f32_add_inplace',
   'f32_fill_rows',

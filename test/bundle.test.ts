@@ -1,6 +1,6 @@
 // dist/bundle/squeezenet-wasm.min.js: the whole library as one minified ES module (for browsers
 // and CDNs), which finds its kernels and the default model beside it as the per-file build does.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -38,7 +38,7 @@ describe('the single-file bundle', () => {
     const lib = (await import(/* @vite-ignore */ pathToFileURL(BUNDLE).href)) as typeof import('../src/index.js');
     const model = await lib.loadDefault();
     try {
-      const image = decodeImage(readFileSync(shared(join(IMAGES, '340_n02391049_zebra.JPEG'))));
+      const image = await decodeImage(shared(join(IMAGES, '340_n02391049_zebra.JPEG')));
       const [best] = lib.classify(model, image);
       expect(best).toMatchObject({ index: 340, label: 'zebra' });
     } finally {

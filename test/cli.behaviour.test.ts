@@ -34,6 +34,11 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+// What classify, eval and compress always say first on stderr: the weights and the recipe (and why).
+const MODEL_REPORT =
+  'squeezenet classify: sqz weights, SqueezeNet v1.0-caffe, 1000 classes\n' +
+  'squeezenet classify: recipe caffe (227x227, BGR, 0..255 minus the means 104/117/123), because the network is v1.0 in its Caffe form (conv10 padding 1, as the released Caffe model)\n';
+
 const top1 = (stdout: string): { file: string; label: string }[] =>
   stdout.trim().split('\n').map((l) => {
     const o = JSON.parse(l) as { file: string; top: { label: string }[] };
@@ -91,7 +96,7 @@ describe('squeezenet classify: what it reads', () => {
 
   it('- reads one image from standard input', () => {
     const r = cli(['classify', '--json', '--top', '1', '-'], readFileSync(sample(ZEBRA)));
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(MODEL_REPORT);
     expect(r.code).toBe(0);
     expect(top1(r.stdout)).toEqual([{ file: '-', label: 'zebra' }]);
     const empty = cli(['classify', '-'], Buffer.alloc(0));
@@ -102,14 +107,14 @@ describe('squeezenet classify: what it reads', () => {
     expect(twice.stderr).toContain('- (standard input) is given twice');
   });
 
-  it('a closed pipe (| head -1) ends quietly: exit 0, nothing on stderr', () => {
+  it('a closed pipe (| head -1) ends quietly: exit 0, nothing on stderr but what was loaded', () => {
     const files = Array.from({ length: 8 }, () => sample(TENCH));
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" classify --json "$@" | head -c 100 >/dev/null`, 'sh', ...files], {
       encoding: 'utf8',
       env: { ...process.env, SQUEEZENET_WEIGHTS: '' },
       timeout: 120_000,
     });
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(MODEL_REPORT);
     expect(r.status).toBe(0);
   });
 });
@@ -118,7 +123,7 @@ describe('output folders are created', () => {
   it('compress OUT and design --svg FILE into folders that do not exist yet', () => {
     const out = join(tmp, 'new', 'deeper', 'model.sqz');
     const c = cli(['compress', '--json', shared(MODEL), out]);
-    expect(c.stderr).toBe('');
+    expect(c.stderr).toBe(`squeezenet compress: ${shared(MODEL)} (deepcompression, SqueezeNet v1.0-caffe): recipe caffe, because a Deep Compression .net holds the released Caffe model (v1.0-caffe), trained in Caffe; written into ${out}'s metadata\n`);
     expect(c.code).toBe(0);
     expect(existsSync(out)).toBe(true);
     const svg = join(tmp, 'figures', 'design.svg');

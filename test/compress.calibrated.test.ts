@@ -16,8 +16,8 @@ import { IMAGES, MODEL, shared } from './shared.js';
 
 describe('calibration statistics', () => {
   it("conv1's Gram matrix and mean patch are those of every patch of the image (direct computation)", async () => {
-    const net = decodeDeepCompression(readFileSync(shared(MODEL)));
-    const x = preprocess(decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG')))), 'caffe');
+    const net = decodeDeepCompression(readFileSync(shared(MODEL))).weights;
+    const x = preprocess(await decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG')))), 'caffe');
     const stats = await calibrationStatistics(net, [x], { samplesPerDim: 1e9 });
     const op = plan(ARCHS['v1.0-caffe']).convs[0]!;
     const s = stats.get('conv1')!;
@@ -143,11 +143,12 @@ describe('refineLayer', () => {
 describe('issue 19 target: at most 420,000 bytes, top-1 kept on >= 97 % of the images not calibrated on', () => {
   it('calibrated on the even-numbered 50 sample images, checked on the odd-numbered 50', async () => {
     const net = readFileSync(shared(MODEL));
-    const weights = decodeDeepCompression(net);
+    const weights = decodeDeepCompression(net).weights;
     const dir = shared(IMAGES);
     const files = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
     expect(files).toHaveLength(100);
-    const inputs = files.map((f) => preprocess(decodeImage(readFileSync(join(dir, f))), 'caffe'));
+    const inputs: Float32Array[] = [];
+    for (const f of files) inputs.push(preprocess(await decodeImage(readFileSync(join(dir, f))), 'caffe'));
     const calibration = inputs.filter((_, i) => i % 2 === 0);
     const heldOut = inputs.filter((_, i) => i % 2 === 1);
     const r = await compressCalibrated(weights, calibration, { maxBytes: 420_000 });

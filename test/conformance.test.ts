@@ -2,7 +2,18 @@
 // a relative tolerance. The table printed per case shows the largest difference per layer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { SqueezeNet, ARCHS, metaArch, decodeDeepCompression, type Arch, type ArchName, type LayerOutput, type WeightMap } from '../src/index.js';
+import {
+  SqueezeNet,
+  ARCHS,
+  metaArch,
+  decodeDeepCompression,
+  withClasses,
+  withPooling,
+  type Arch,
+  type ArchName,
+  type LayerOutput,
+  type WeightMap,
+} from '../src/index.js';
 import { MODEL, shared } from './shared.js';
 import { compare, dense, readFixture, readManifest, type Comparison, type FixtureCase } from './fixture-reader.js';
 
@@ -28,22 +39,24 @@ export function fixtureWeights(file: string): Map<string, { data: Float32Array; 
 
 // The real Deep Compression weights come from ../shared at run time, never from the repository.
 function caseWeights(c: FixtureCase): WeightMap {
-  return c.weights === 'real' ? decodeDeepCompression(readFileSync(shared(MODEL))) : fixtureWeights(c.weights);
+  return c.weights === 'real' ? decodeDeepCompression(readFileSync(shared(MODEL))).weights : fixtureWeights(c.weights);
 }
 
 export const engineName = (fixtureName: string): string => (fixtureName === 'logits' ? 'avgpool10' : fixtureName);
 
 function describeCase(c: FixtureCase): void {
   const [, , h, w] = c.input as [number, number, number, number];
-  const label = c.meta ? `${c.arch} SR=${c.meta.sr} pct3x3=${c.meta.pct3x3}` : c.arch;
+  const label = `${c.meta ? `${c.arch} SR=${c.meta.sr} pct3x3=${c.meta.pct3x3}` : c.arch}${c.maxpool === 'floor' ? ' floor-mode pools' : ''}${c.classes ? ` ${c.classes} class${c.classes === 1 ? '' : 'es'}` : ''}`;
   describe(`${label} at ${h}x${w} (${c.file}, ${c.storage})`, () => {
     let layers: Map<string, LayerOutput>;
     let tensors: ReturnType<typeof readFixture>;
     const rows: string[] = [];
     beforeAll(async () => {
       tensors = readFixture(c.file);
-      const arch: Arch = c.meta ? metaArch(c.meta) : ARCHS[c.arch as ArchName];
+      let arch: Arch = c.meta ? metaArch(c.meta) : ARCHS[c.arch as ArchName];
       expect(arch, `unknown arch ${c.arch}`).toBeDefined();
+      if (c.maxpool) arch = withPooling(arch, c.maxpool);
+      if (c.classes) arch = withClasses(arch, c.classes);
       const model = await SqueezeNet.load({
         arch,
         weights: caseWeights(c),
@@ -82,6 +95,14 @@ for (const c of manifest.cases.filter((c) => c.weights !== 'real' || (c as { inp
 }
 
 describe('fixture coverage', () => {
+  it('covers floor-mode pools at three or more sizes where floor and ceil differ, and 10 and 1 classes', () => {
+    const floor = manifest.cases.filter((c) => c.maxpool === 'floor');
+    expect(new Set(floor.map((c) => c.input.slice(2).join('x'))).size).toBeGreaterThanOrEqual(3);
+    for (const c of floor) expect(c.ceil_edge_pools!.length, c.file).toBeGreaterThan(0);
+    expect(manifest.cases.some((c) => c.classes === 10)).toBe(true);
+    expect(manifest.cases.some((c) => c.classes === 1)).toBe(true);
+  });
+
   it('covers every arch at full size and at small sizes hitting the ceil-mode pool edge', () => {
     const cases = manifest.cases.filter((c) => c.weights !== 'real');
     for (const [arch, size] of [['v1.0', 224], ['v1.0-caffe', 227], ['v1.1', 224]] as const) {

@@ -68,7 +68,7 @@ describe('a small container', () => {
   });
 
   it('decodes to tensors: codebook[code] at each position, 0 elsewhere', () => {
-    const t = decodeSqz(bytes);
+    const t = decodeSqz(bytes).weights;
     expect([...t.keys()]).toEqual(['a.conv.weight', 'a.conv.bias', 'b.weight', 'b.bias', 'c.weight', 'c.bias', 'd.weight', 'd.bias']);
     expect(t.get('a.conv.weight')!.shape).toEqual([3, 2, 3, 3]);
     expect(Array.from(t.get('c.weight')!.data)).toEqual([1, 2, 3, 3, 2, 1].map((c) => file.layers[2]!.codebook[c]!));
@@ -79,7 +79,7 @@ describe('a small container', () => {
 
   it('starts with the magic; isSqz tells it from other bytes', () => {
     expect(Array.from(bytes.subarray(0, 8))).toEqual([...SQZ_MAGIC]);
-    expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(1); // the default: version 1
+    expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(1); // no metadata: version 1, as before metadata existed
     expect(SQZ_VERSION).toBe(3);
     expect(isSqz(bytes)).toBe(true);
     expect(isSqz(bytes.subarray(0, 7))).toBe(false);
@@ -109,11 +109,11 @@ describe('damaged containers: FormatError with the layer and the byte', () => {
     });
   }
 
-  for (const version of [0, 2, 0xffff]) {
+  for (const version of [0, 4, 0xffff]) {
     it(`version ${version}`, () => {
       const e = formatError(edit(bytes, (v) => v.setUint16(8, version, true)));
       expect([e.offset, e.layer]).toEqual([8, undefined]);
-      expect(e.message).toMatch(new RegExp(`version ${version}; this library reads versions 1 and 3`));
+      expect(e.message).toMatch(new RegExp(`version ${version}; this library reads versions 1, 2 and 3`));
     });
   }
 

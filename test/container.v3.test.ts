@@ -72,8 +72,8 @@ describe('version 3: the small container', () => {
   it('reads back to the same weights and biases as version 1, in fewer bytes', () => {
     expect(new DataView(v3.bytes.buffer).getUint16(8, true)).toBe(3);
     expectSameWeights(v3.bytes, file.layers);
-    const t1 = decodeSqz(v1.bytes);
-    const t3 = decodeSqz(v3.bytes);
+    const t1 = decodeSqz(v1.bytes).weights;
+    const t3 = decodeSqz(v3.bytes).weights;
     for (const [name, t] of t1) expect(bits(t3.get(name)!.data), name).toEqual(bits(t.data));
     expect(v3.bytes.length).toBeLessThan(v1.bytes.length);
     console.log(`small container: version 1 ${v1.bytes.length} bytes, version 3 ${v3.bytes.length}`);
@@ -183,10 +183,10 @@ describe('version 3: random layers', () => {
 
 describe('version 3: the Deep Compression .net, lossless', () => {
   it('keeps all 1,248,424 parameters bit for bit, in fewer bytes than version 1', () => {
-    const net = decodeDeepCompression(readFileSync(shared(MODEL)));
+    const net = decodeDeepCompression(readFileSync(shared(MODEL))).weights;
     const r = compress(net, { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false, density: 1 });
     const v3 = writeSqz({ ...r.file, version: 3 }).bytes;
-    const back = decodeSqz(v3);
+    const back = decodeSqz(v3).weights;
     let compared = 0;
     for (const [name, want] of net) {
       const got = back.get(name)!;

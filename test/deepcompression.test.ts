@@ -142,7 +142,7 @@ describe('synthetic round trip', () => {
   const { bytes, counts } = encode(layers);
 
   it('decodes every weight, filler and bias exactly (seed 20160224)', () => {
-    const got = decodeDeepCompression(bytes);
+    const got = decodeDeepCompression(bytes).weights;
     expect(got.size).toBe(52);
     L.forEach((layer, i) => {
       const w = got.get(`${layer.param}.weight`)!;
@@ -159,9 +159,9 @@ describe('synthetic round trip', () => {
   it('accepts an ArrayBuffer, a Uint8Array at an offset and a Buffer alike', () => {
     const padded = new Uint8Array(bytes.length + 3);
     padded.set(bytes, 3);
-    const want = decodeDeepCompression(bytes).get('features.0.weight')!.data;
+    const want = decodeDeepCompression(bytes).weights.get('features.0.weight')!.data;
     for (const input of [bytes.slice().buffer, padded.subarray(3), Buffer.from(bytes)]) {
-      expect(firstDifference(decodeDeepCompression(input).get('features.0.weight')!.data, want)).toBe(-1);
+      expect(firstDifference(decodeDeepCompression(input).weights.get('features.0.weight')!.data, want)).toBe(-1);
     }
   });
 
@@ -206,7 +206,7 @@ describe('malformed files: FormatError with layer and offset', () => {
   });
 
   it('the smallest valid file (every layer empty) decodes to zeros', () => {
-    const w = decodeDeepCompression(zero.bytes);
+    const w = decodeDeepCompression(zero.bytes).weights;
     expect(w.get('classifier.1.weight')!.data.every((v) => v === 0)).toBe(true);
   });
 
@@ -351,7 +351,7 @@ describe('the released compressed_SqueezeNet.net', () => {
   let weights: Map<string, DecodedTensor>;
   beforeAll(() => {
     bytes = readFileSync(shared(MODEL));
-    weights = decodeDeepCompression(bytes);
+    weights = decodeDeepCompression(bytes).weights;
   });
 
   it('is 675,763 bytes and decodes to 1,248,424 parameters, 415,921 non-zero weights', () => {

@@ -13,8 +13,8 @@ const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byt
 
 describe('the default model', () => {
   it('decodes to the .net\'s 1,248,424 parameters, every one bit-identical', () => {
-    const sqz = decodeSqz(readFileSync(SQZ));
-    const net = decodeDeepCompression(readFileSync(shared(MODEL)));
+    const sqz = decodeSqz(readFileSync(SQZ)).weights;
+    const net = decodeDeepCompression(readFileSync(shared(MODEL))).weights;
     expect([...sqz.keys()].sort()).toEqual([...net.keys()].sort());
     let count = 0;
     let differing = 0;
@@ -43,12 +43,12 @@ describe('the default model', () => {
       fromNet?.dispose();
     });
 
-    it('are bit-identical to the .net\'s (loadDefault reads the file from the package)', () => {
+    it('are bit-identical to the .net\'s (loadDefault reads the file from the package)', async () => {
       const files = readdirSync(shared(IMAGES)).filter((f) => /\.jpe?g$/i.test(f)).sort();
       expect(files.length).toBe(100);
       let identical = 0;
       for (const f of files) {
-        const input = preprocess(decodeImage(readFileSync(join(shared(IMAGES), f))), 'caffe');
+        const input = preprocess(await decodeImage(join(shared(IMAGES), f)), 'caffe');
         const a = bitsOf(fromNet.run(input));
         const b = bitsOf(fromSqz.run(input));
         if (a.length === 1000 && a.every((v, i) => v === b[i])) identical++;

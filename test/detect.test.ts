@@ -16,10 +16,12 @@ import {
   decodeDeepCompression,
   detectWeightFormat,
   expectedWeights,
-  loadWeights,
+  decodeWeights,
+  describeArch,
   plan,
   registerWeightFormat,
   type ArchName,
+  type OnnxSqueezeNet,
   type WeightFormat,
 } from '../src/index.js';
 import { squeezenetOnnx, weightsToSafetensors } from './format-writers.js';
@@ -48,31 +50,31 @@ const st11 = weightsToSafetensors(v11);
 const st10 = weightsToSafetensors(v10);
 const onnx10 = squeezenetOnnx('v1.0', v10, { opset: 9 });
 
-describe('loadWeights: each format told by its bytes', () => {
+describe('decodeWeights: each format told by its bytes', () => {
   it('the Deep Compression .net: v1.0-caffe, the Caffe recipe, the decoder’s tensors', () => {
     const bytes = readFileSync(shared(MODEL));
     expect(detectWeightFormat(bytes)?.name).toBe('deepcompression');
-    const r = loadWeights(bytes);
+    const r = decodeWeights(bytes);
     expect(r.format).toBe('deepcompression');
     expect(r.arch).toBe('v1.0-caffe');
     expect(r.recipe).toBe('caffe');
-    const direct = decodeDeepCompression(bytes);
+    expect(r.recipeSource.kind).toBe('architecture');
+    const direct = decodeDeepCompression(bytes).weights;
     expect([...r.weights.keys()]).toEqual([...direct.keys()]);
     expect(r.weights.get('classifier.1.bias')!.data).toEqual(direct.get('classifier.1.bias')!.data);
   });
 
-  it('safetensors: arch from the shapes, the torchvision recipe', () => {
-    const r = loadWeights(st11);
-    expect([r.format, r.arch, r.recipe]).toEqual(['safetensors', 'v1.1', 'torchvision']);
+  it('safetensors: arch from the shapes, the torchvision recipe (a guess)', () => {
+    const r = decodeWeights(st11);
+    expect([r.format, r.arch, r.recipe, r.recipeSource.kind]).toEqual(['safetensors', 'v1.1', 'torchvision', 'default']);
     expect(r.weights.get('features.0.weight')!.data).toEqual(v11.get('features.0.weight')!.data);
-    expect(loadWeights(st10.buffer.slice(st10.byteOffset, st10.byteOffset + st10.byteLength) as ArrayBuffer).arch).toBe('v1.0');
+    expect(decodeWeights(st10.buffer.slice(st10.byteOffset, st10.byteOffset + st10.byteLength) as ArrayBuffer).arch).toBe('v1.0');
   });
 
   it('ONNX: arch from the graph, the torchvision recipe, what the graph outputs', () => {
-    const r = loadWeights(onnx10);
-    expect([r.format, r.arch, r.recipe, r.head, r.outputIsProbabilities]).toEqual(['onnx', 'v1.0', 'torchvision', 'logits', false]);
-    expect(r.checkedAtInputSize).toEqual([224, 224]);
-    const soft = loadWeights(squeezenetOnnx('v1.1', v11, { softmax: true }));
+    const r = decodeWeights(onnx10) as OnnxSqueezeNet;
+    expect([r.format, describeArch(r.arch), r.recipe, r.head, r.outputIsProbabilities]).toEqual(['onnx', 'v1.0 (max pools maxpool1 ceil, maxpool4 floor + end pads 2x2, maxpool8 ceil)', 'torchvision', 'logits', false]);
+    const soft = decodeWeights(squeezenetOnnx('v1.1', v11, { softmax: true })) as OnnxSqueezeNet;
     expect(soft.outputIsProbabilities).toBe(true);
     expect(soft.notes.join('\n')).toMatch(/ends in Softmax: run\(\) returns the logits before it/);
   });
@@ -80,44 +82,44 @@ describe('loadWeights: each format told by its bytes', () => {
   it('the .sqz magic goes to the .sqz reader, whose errors are reported', () => {
     const fake = Uint8Array.from([0x89, 0x53, 0x51, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
     expect(detectWeightFormat(fake)?.name).toBe('sqz');
-    const e = formatError(() => loadWeights(fake));
+    const e = formatError(() => decodeWeights(fake));
     expect(e.format).not.toBe('weight file');
   });
 });
 
-describe('loadWeights: damaged and foreign files', () => {
+describe('decodeWeights: damaged and foreign files', () => {
   it('anything else: a FormatError listing the formats and showing the first bytes', () => {
-    const e = formatError(() => loadWeights(new TextEncoder().encode('hello, this is not a model file at all')));
+    const e = formatError(() => decodeWeights(new TextEncoder().encode('hello, this is not a model file at all')));
     expect(e.message).toMatch(
       /^weight file at byte 0: not a \.sqz, Deep Compression \.net, safetensors or ONNX file: first bytes are 68 65 6c 6c 6f 2c 20 74 68 69 73 20 69 73 20 6e \.\.\. \(38 bytes\)$/,
     );
-    expect(formatError(() => loadWeights(new Uint8Array(0))).message).toMatch(/it is empty \(0 bytes\)/);
+    expect(formatError(() => decodeWeights(new Uint8Array(0))).message).toMatch(/it is empty \(0 bytes\)/);
     // A PNG, a gzip stream, a zip (PyTorch's .pth): none is claimed.
     for (const magic of [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x1f, 0x8b, 8, 0], [0x50, 0x4b, 3, 4]]) {
-      expect(formatError(() => loadWeights(Uint8Array.from([...magic, ...new Array(200).fill(0x41)]))).message).toMatch(/not a \.sqz/);
+      expect(formatError(() => decodeWeights(Uint8Array.from([...magic, ...new Array(200).fill(0x41)]))).message).toMatch(/not a \.sqz/);
     }
   });
 
   it('a truncated .net is reported by the Deep Compression decoder, with the layer and byte', () => {
     const bytes = readFileSync(shared(MODEL)).subarray(0, 600_000);
-    const e = formatError(() => loadWeights(bytes));
+    const e = formatError(() => decodeWeights(bytes));
     expect(e.message).toMatch(/^Deep Compression \.net layer conv_final \(classifier\.1\) at byte 600000: file ends inside/);
   });
 
   it('truncated safetensors and ONNX files are reported by their own readers', () => {
-    expect(formatError(() => loadWeights(st11.subarray(0, 5000))).format).toBe('safetensors');
-    for (const cut of [3, 100, 5000, onnx10.length - 1]) expect(formatError(() => loadWeights(onnx10.subarray(0, cut))).format).toBe('ONNX');
+    expect(formatError(() => decodeWeights(st11.subarray(0, 5000))).format).toBe('safetensors');
+    for (const cut of [3, 100, 5000, onnx10.length - 1]) expect(formatError(() => decodeWeights(onnx10.subarray(0, cut))).format).toBe('ONNX');
   });
 });
 
-describe('loadWeights: running weights as another network', () => {
+describe('decodeWeights: running weights as another network', () => {
   it('v1.0 weights as v1.0-caffe or simple-bypass; not as v1.1; an ONNX graph only as itself', () => {
-    expect(loadWeights(st10, { arch: 'v1.0-caffe' }).arch).toBe('v1.0-caffe');
-    expect(loadWeights(st10, { arch: 'simple-bypass' }).arch).toBe('simple-bypass');
-    expect(() => loadWeights(st10, { arch: 'v1.1' })).toThrow(WeightError);
-    expect(() => loadWeights(st10, { arch: 'v1.1' })).toThrow(/do not fit v1\.1/);
-    expect(() => loadWeights(onnx10, { arch: 'v1.0-caffe' })).toThrow(InputError);
-    expect(loadWeights(onnx10, { arch: 'v1.0' }).arch).toBe('v1.0');
+    expect(decodeWeights(st10, { arch: 'v1.0-caffe' }).arch).toBe('v1.0-caffe');
+    expect(decodeWeights(st10, { arch: 'simple-bypass' }).arch).toBe('simple-bypass');
+    expect(() => decodeWeights(st10, { arch: 'v1.1' })).toThrow(WeightError);
+    expect(() => decodeWeights(st10, { arch: 'v1.1' })).toThrow(/do not fit v1\.1/);
+    expect(() => decodeWeights(onnx10, { arch: 'v1.0-caffe' })).toThrow(InputError);
+    expect(describeArch(decodeWeights(onnx10, { arch: 'v1.0' }).arch)).toMatch(/^v1\.0 \(max pools/);
   });
 });
 
@@ -128,14 +130,14 @@ describe('registerWeightFormat: a format with its own magic joins the detection'
       name: 'mine',
       description: 'mine',
       sniff: (b) => b[0] === 0x4d && b[1] === 0x49 && b[2] === 0x4e && b[3] === 0x45,
-      decode: () => ({ format: 'mine', arch: 'v1.1', weights: new Map(), recipe: 'torchvision', notes: [] }),
+      decode: () => ({ format: 'mine', arch: 'v1.1', weights: new Map(), recipe: 'torchvision', recipeSource: { kind: 'default', reason: 'test' }, notes: [] }),
     };
     try {
       registerWeightFormat(mine);
       registerWeightFormat(mine);
       expect(WEIGHT_FORMATS.filter((f) => f.name === 'mine')).toHaveLength(1);
-      expect(loadWeights(new TextEncoder().encode('MINE')).format).toBe('mine');
-      expect(formatError(() => loadWeights(new TextEncoder().encode('MINX'))).message).toMatch(/not a mine, \.sqz, Deep Compression/);
+      expect(decodeWeights(new TextEncoder().encode('MINE')).format).toBe('mine');
+      expect(formatError(() => decodeWeights(new TextEncoder().encode('MINX'))).message).toMatch(/not a mine, \.sqz, Deep Compression/);
     } finally {
       WEIGHT_FORMATS.splice(0, WEIGHT_FORMATS.length, ...before);
     }
@@ -158,9 +160,11 @@ describe('the CLI: classify --weights with safetensors and ONNX (gzipped too), r
     writeFileSync(st, st11);
     const onnx = join(tmp, 'v10.onnx.gz');
     writeFileSync(onnx, gzipSync(onnx10));
-    for (const file of [st, onnx]) {
+    for (const [file, what] of [[st, 'safetensors weights, SqueezeNet v1.1'], [onnx, 'onnx weights, SqueezeNet v1.0 (max pools']] as const) {
       const r = cli(['classify', '--json', '--weights', file, tench()]);
-      expect(r.stderr).toBe('');
+      // stderr: the weights, then the recipe, a guess for these files, and how to change it
+      expect(r.stderr.split('\n')[0]).toContain(what);
+      expect(r.stderr).toMatch(/warning: recipe torchvision \(224x224, RGB 0\.\.1, ImageNet mean and std\) is a guess: .*pass --recipe caffe/);
       expect(r.code).toBe(0);
       const out = JSON.parse(r.stdout) as { top: unknown[] };
       expect(out.top).toHaveLength(5);

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { halfTable } from '../src/formats/safetensors.js';
+import { halfTable } from '../src/formats/common.js';
 
 /** The repository root: the nearest directory above this file whose package.json is ours. */
 export const ROOT = ((): string => {
@@ -50,6 +50,10 @@ export interface FixtureCase {
   readonly storage: 'dense' | 'sampled';
   /** Section 5 metaparameters, for cases of the v1.0 layout with other Fire sizes. */
   readonly meta?: { baseE: number; incrE: number; freq: number; pct3x3: number; sr: number };
+  /** `floor`: every max pool rounds down (torchvision's ceil_mode=False); default ceil. */
+  readonly maxpool?: 'ceil' | 'floor';
+  /** conv10's filters when not ImageNet's 1000 (a fine-tuned network). */
+  readonly classes?: number;
 }
 export interface Manifest {
   readonly version: number;

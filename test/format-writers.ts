@@ -225,10 +225,11 @@ export function onnxNode(n: NodeSpec): Pb {
   return p;
 }
 
-export function valueInfo(name: string, dims: readonly (number | string)[]): Pb {
+/** A ValueInfoProto of a tensor: `elemType` 1 (FLOAT) unless given, e.g. 10 (FLOAT16). */
+export function valueInfo(name: string, dims: readonly (number | string)[], elemType = 1): Pb {
   const shape = new Pb();
   for (const d of dims) shape.message(1, typeof d === 'number' ? new Pb().varint(1, d) : new Pb().string(2, d));
-  return new Pb().string(1, name).message(2, new Pb().message(1, new Pb().varint(1, 1).message(2, shape)));
+  return new Pb().string(1, name).message(2, new Pb().message(1, new Pb().varint(1, elemType).message(2, shape)));
 }
 
 export interface GraphSpec {
@@ -238,6 +239,10 @@ export interface GraphSpec {
   readonly outputs: readonly Pb[];
   readonly opset: number;
   readonly irVersion?: number;
+  /** ModelProto.producer_name (default `squeezenet-wasm tests`). */
+  readonly producer?: string;
+  /** ModelProto.metadata_props. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export function onnxModel(g: GraphSpec): Uint8Array {
@@ -247,13 +252,14 @@ export function onnxModel(g: GraphSpec): Uint8Array {
   for (const t of g.initializers) graph.message(5, t);
   for (const i of g.inputs) graph.message(11, i);
   for (const o of g.outputs) graph.message(12, o);
-  return new Pb()
+  const model = new Pb()
     .varint(1, g.irVersion ?? (g.opset >= 13 ? 7 : 4))
-    .string(2, 'squeezenet-wasm tests')
+    .string(2, g.producer ?? 'squeezenet-wasm tests')
     .string(3, '1')
     .message(7, graph)
-    .message(8, new Pb().string(1, '').varint(2, g.opset))
-    .finish();
+    .message(8, new Pb().string(1, '').varint(2, g.opset));
+  for (const [k, v] of Object.entries(g.metadata ?? {})) model.message(14, new Pb().string(1, k).string(2, v));
+  return model.finish();
 }
 
 export interface SqueezeNetOnnxOptions {

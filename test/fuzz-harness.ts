@@ -15,7 +15,7 @@
 //
 // Adding a format is one line (plus its imports) in a file test/fuzz.<format>.test.ts:
 //
-//   fuzzLoader({ name: 'safetensors', format: 'safetensors', load: decodeSafetensors, valid: () => validFile() });
+//   fuzzLoader({ name: 'safetensors', format: 'safetensors', load: readSafetensors, valid: () => validFile() });
 //
 // and, for binary count fields, `counts: [{ offset: 0, size: 8 }]` (uint64 LE header length).
 // Counts: 10,000 fast-check cases per target by default (`runs`), plus the truncations. Seeds:

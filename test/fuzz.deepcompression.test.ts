@@ -3,7 +3,7 @@
 // Two targets, one line each (test/fuzz-harness.ts says what every case must end in):
 //   - a small synthetic .net-like file over a 6-layer table with awkward shapes (a dense layer, an
 //     empty one, fillers for long gaps, a 1-weight layer, the very last position set), decoded by
-//     the same code as the real file (decodeDeepCompressionLayers): microseconds per case, so it
+//     the same code as the real file (readDeepCompression): microseconds per case, so it
 //     takes the 10,000 fast-check cases and every truncation;
 //   - the released 0.66 MB compressed_SqueezeNet.net from ../shared (SQUEEZENET_SHARED): every
 //     truncation in its first 64 KiB (the header, conv1, fire2 and fire3), every length within 32
@@ -13,10 +13,10 @@
 //     in ~6 s on an idle machine: FUZZ_TRUNCATIONS=all npx vitest run test/fuzz.deepcompression.
 //
 // Another format joins with one line in its own test/fuzz.<format>.test.ts:
-//   fuzzLoader({ name: 'safetensors', format: 'safetensors', load: decodeSafetensors, valid: () => bytes });
+//   fuzzLoader({ name: 'safetensors', format: 'safetensors', load: readSafetensors, valid: () => bytes });
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeDeepCompressionLayers, type DeepCompressionLayer } from '../src/formats/deepcompression.js';
+import { readDeepCompression, type DeepCompressionLayer } from '../src/formats/deepcompression.js';
 import { ARCHS, DEEP_COMPRESSION_LAYERS, decodeDeepCompression, expectedWeights, loadDeepCompression, plan, type DecodedTensor, type FormatError } from '../src/index.js';
 import { formatErrorProblem, fuzzLoader } from './fuzz-harness.js';
 import { seededRandom } from './helpers.js';
@@ -117,7 +117,7 @@ function sectionBoundaries(layers: readonly DeepCompressionLayer[], valid: Uint8
 fuzzLoader({
   name: `${FORMAT} (synthetic 6-layer file)`,
   format: FORMAT,
-  load: (b) => decodeDeepCompressionLayers(b, SYNTHETIC),
+  load: (b) => readDeepCompression(b, SYNTHETIC),
   valid: () => encode(SYNTHETIC, 8),
   check: (out) => checkDecoded(SYNTHETIC, out),
   rejects: namesLayer(SYNTHETIC.length),
@@ -128,7 +128,7 @@ fuzzLoader({
 fuzzLoader({
   name: `${FORMAT} (the released file)`,
   format: FORMAT,
-  load: decodeDeepCompression,
+  load: (b) => decodeDeepCompression(b).weights,
   valid: () => new Uint8Array(readFileSync(shared(MODEL))),
   check: (out) => checkDecoded(DEEP_COMPRESSION_LAYERS, out),
   rejects: namesLayer(DEEP_COMPRESSION_LAYERS.length),
@@ -143,7 +143,7 @@ describe('fuzz: what a damaged file that still decodes gives', () => {
     // The first code byte of conv1: after the header, conv1's codebook and its 96 biases.
     const codes = 104 + 1024 + 4 * 96;
     for (let k = 0; k < 64; k++) bytes[codes + 97 * k] = bytes[codes + 97 * k]! ^ 0x5a;
-    const weights = decodeDeepCompression(bytes);
+    const { weights } = decodeDeepCompression(bytes);
     expect([...weights.keys()]).toEqual([...expectedWeights(plan(ARCHS['v1.0-caffe'])).keys()]);
     const model = await loadDeepCompression(bytes);
     const logits = model.run(new Float32Array(3 * 227 * 227).fill(1));

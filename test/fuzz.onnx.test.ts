@@ -1,7 +1,7 @@
 // Fuzz: the ONNX reader (protobuf wire format, graph recognition, tensor values) never crashes,
 // hangs or lies on damaged bytes (the harness in test/fuzz-harness.ts says what every case must
 // end in). Two targets:
-//   - a small model read structurally (parseOnnx, then the values of every FLOAT, FLOAT16 and
+//   - a small model read structurally (readOnnx, then the values of every FLOAT, FLOAT16 and
 //     BFLOAT16 initializer): nodes with every attribute kind, negative int64s, symbolic and fixed
 //     dims, raw_data, packed float_data, float16 in int32_data: 10,000 fast-check cases and every
 //     truncation. Protobuf has no end marker, so a prefix that ends between two fields is itself
@@ -12,7 +12,7 @@
 // A decoded result is valid when every tensor's values fill its dims and, for decodeOnnx, the
 // weights are exactly the arch's, of its shapes. Values may be any float (the engine rejects
 // non-finite weights when it loads them).
-import { ARCHS, decodeOnnx, expectedWeights, onnxTensorValues, parseOnnx, plan, type OnnxSqueezeNet } from '../src/index.js';
+import { ARCHS, decodeOnnx, expectedWeights, onnxTensorValues, readOnnx, plan, type OnnxSqueezeNet } from '../src/index.js';
 import { Pb, int64Tensor, onnxModel, onnxTensor, squeezenetOnnx, valueInfo } from './format-writers.js';
 import { fuzzLoader } from './fuzz-harness.js';
 import { randomWeights } from './helpers.js';
@@ -42,7 +42,7 @@ function small(): Uint8Array {
 const FLOATS = new Set([1, 10, 16]);
 
 function readAll(b: Uint8Array): number {
-  const m = parseOnnx(b);
+  const m = readOnnx(b);
   let n = 0;
   for (const t of m.graph.initializers.values()) {
     if (!FLOATS.has(t.dataType)) continue;
@@ -64,7 +64,7 @@ fuzzLoader({
 });
 
 function checkSqueezeNet(r: OnnxSqueezeNet): void {
-  const want = expectedWeights(plan(ARCHS[r.arch]));
+  const want = expectedWeights(plan(typeof r.arch === 'string' ? ARCHS[r.arch] : r.arch));
   if (r.weights.size !== want.size) throw new Error(`${r.weights.size} tensors, ${r.arch} has ${want.size}`);
   for (const [name, shape] of want) {
     const t = r.weights.get(name);

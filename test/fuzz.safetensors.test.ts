@@ -6,7 +6,7 @@
 //   - a whole SqueezeNet v1.1 in F16 (2.5 MB, ~10 ms a decode): fewer cases.
 // A decoded result is valid when every tensor's values fill its shape; values may be any float
 // (a flipped bit can make an infinity: the engine rejects non-finite weights when it loads them).
-import { ARCHS, decodeSafetensors, expectedWeights, plan, type SafetensorsFile } from '../src/index.js';
+import { ARCHS, readSafetensors, expectedWeights, plan, type SafetensorsFile } from '../src/index.js';
 import { f16Bytes, f32Bytes, safetensors, weightsToSafetensors } from './format-writers.js';
 import { fuzzLoader } from './fuzz-harness.js';
 import { randomWeights } from './helpers.js';
@@ -41,7 +41,7 @@ function boundaries(b: Uint8Array): number[] {
 fuzzLoader({
   name: 'safetensors (small file, every loadable dtype)',
   format: 'safetensors',
-  load: decodeSafetensors,
+  load: readSafetensors,
   valid: small,
   check,
   counts: [{ offset: 0, size: 8 }],
@@ -51,7 +51,7 @@ fuzzLoader({
 fuzzLoader({
   name: 'safetensors (SqueezeNet v1.1, F16)',
   format: 'safetensors',
-  load: decodeSafetensors,
+  load: readSafetensors,
   valid: () => {
     const p = plan(ARCHS['v1.1']);
     const shapes = expectedWeights(p);

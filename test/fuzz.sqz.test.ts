@@ -32,13 +32,13 @@ const boundaries = (b: Uint8Array): number[] => {
 const small = (): Uint8Array => writeSqz(smallFile()).bytes;
 const small3 = (): Uint8Array => writeSqz({ ...smallFile(), version: 3 }).bytes;
 
-fuzzLoader({ name: '.sqz (small container)', format: SQZ_FORMAT, load: decodeSqz, valid: small, check, counts, truncations: 'all' });
-fuzzLoader({ name: '.sqz (small container, CRCs recomputed)', format: SQZ_FORMAT, load: decodeSqz, valid: small, check, counts, repair: reseal, truncations: 'all' });
+fuzzLoader({ name: '.sqz (small container)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, truncations: 'all' });
+fuzzLoader({ name: '.sqz (small container, CRCs recomputed)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, repair: reseal, truncations: 'all' });
 fuzzLoader({
   name: '.sqz (the .net compressed with the defaults, CRCs recomputed)',
   format: SQZ_FORMAT,
-  load: decodeSqz,
-  valid: () => compress(decodeDeepCompression(readFileSync(shared(MODEL)))).bytes,
+  load: (b) => decodeSqz(b).weights,
+  valid: () => compress(decodeDeepCompression(readFileSync(shared(MODEL))).weights).bytes,
   check,
   counts,
   repair: reseal,
@@ -46,14 +46,14 @@ fuzzLoader({
   truncations: { head: 2048, sample: 300, boundaries },
 });
 
-fuzzLoader({ name: '.sqz version 3 (small container)', format: SQZ_FORMAT, load: decodeSqz, valid: small3, check, counts, truncations: 'all' });
-fuzzLoader({ name: '.sqz version 3 (small container, CRCs recomputed)', format: SQZ_FORMAT, load: decodeSqz, valid: small3, check, counts, repair: reseal, truncations: 'all' });
+fuzzLoader({ name: '.sqz version 3 (small container)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small3, check, counts, truncations: 'all' });
+fuzzLoader({ name: '.sqz version 3 (small container, CRCs recomputed)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small3, check, counts, repair: reseal, truncations: 'all' });
 fuzzLoader({
   name: '.sqz version 3 (the .net, lossless, CRCs recomputed)',
   format: SQZ_FORMAT,
-  load: decodeSqz,
+  load: (b) => decodeSqz(b).weights,
   valid: () => {
-    const lossless = compress(decodeDeepCompression(readFileSync(shared(MODEL))), { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false });
+    const lossless = compress(decodeDeepCompression(readFileSync(shared(MODEL))).weights, { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false });
     return writeSqz({ ...lossless.file, version: 3 }).bytes;
   },
   check,

@@ -14,6 +14,7 @@ import {
   plan,
   preprocess,
   resizeBilinear,
+  composite,
   type ImagePixels,
 } from '../src/index.js';
 import { FUZZ_SEED } from './fuzz-harness.js';
@@ -156,8 +157,10 @@ describe('preprocess: bounded whatever the shape', () => {
     fc.assert(
       fc.property(side, side, fc.constantFrom<1 | 3 | 4>(1, 3, 4), (w, h, c) => {
         const img = pixels(w, h, c);
+        // RGBA: preprocess composites it over white first (the transparency rule); resizeBilinear does not.
+        const src = c === 4 ? composite(img) : img;
         // caffe: 256x256, crop 227 at (14, 14), BGR minus means
-        const full = resizeBilinear(img, 256, 256);
+        const full = resizeBilinear(src, 256, 256);
         const caffe = preprocess(img, 'caffe');
         const plane = 227 * 227;
         for (let y = 0; y < 227; y += 13) {
@@ -175,7 +178,7 @@ describe('preprocess: bounded whatever the shape', () => {
         const [rw, rh] = w <= h ? [256, long] : [long, 256];
         if (rw * rh > 1e6) return;
         const tv = preprocess(img, 'torchvision');
-        const whole = resizeBilinear(img, rw, rh);
+        const whole = resizeBilinear(src, rw, rh);
         const half = (v: number): number => (Math.abs(v % 1) === 0.5 && Math.round(v) % 2 !== 0 ? Math.round(v) - 1 : Math.round(v));
         const [top, left] = [half((rh - 224) / 2), half((rw - 224) / 2)];
         const mean = [0.485, 0.456, 0.406].map(Math.fround);

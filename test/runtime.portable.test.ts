@@ -82,7 +82,7 @@ describe('portable entry: src/index.ts without Node', () => {
       a.set(b);
       return a;
     };
-    const image = decodeImage(readFileSync(shared(`${IMAGES}/000_n01440764_tench.JPEG`)));
+    const image = await decodeImage(shared(`${IMAGES}/000_n01440764_tench.JPEG`));
     context.wasmBytes = bytesIn(readFileSync(WASM));
     context.weightBytes = bytesIn(readFileSync(shared(MODEL)));
     context.pixels = bytesIn(image.data as Uint8Array);

@@ -109,6 +109,15 @@ export function layoutOf(b: Uint8Array) {
   let o = 10;
   const archAt = o;
   o += 1 + b[o]!;
+  if (view.getUint16(8, true) === 2) {
+    // version 2: the metadata entries (u8 key length, key, u16 value length, value)
+    const entries = b[o]!;
+    o += 1;
+    for (let i = 0; i < entries; i++) {
+      o += 1 + b[o]!;
+      o += 2 + view.getUint16(o, true);
+    }
+  }
   const countAt = o;
   const count = view.getUint16(o, true);
   o += 2;

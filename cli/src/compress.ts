@@ -14,8 +14,11 @@ import {
   type CompressResult,
   type PerLayer,
   preprocess,
+  RECIPES,
+  type Recipe,
   SQZ_MAX_WIDTH,
-  loadWeights,
+  decodeWeights,
+  describeArch,
 } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
 import { checkImageFile, decodeImage } from './images.js';
@@ -63,7 +66,7 @@ Storage:
                            stream, smaller, slower to decode (the default with --calibrate)
 
 Calibration (without it, compression looks at the weights alone):
-  --calibrate DIR          the images in DIR (JPEG, PNG; and their mirror images) tune
+  --calibrate DIR          the images in DIR (and their mirror images) tune
                            each layer's codebook and codes to reproduce its output, bytes
                            go to the layers the output is most sensitive to, and biases
                            are corrected (docs/COMPRESSION.md); needs --max-bytes and
@@ -71,6 +74,10 @@ Calibration (without it, compression looks at the weights alone):
 
   --arch NAME              the network of IN when its format does not say
                            (${ARCH_NAMES.join(', ')}); default: from the file
+  --recipe caffe|torchvision
+                           the preprocessing the weights expect, written into OUT's
+                           metadata; default: IN's (its metadata, else Caffe evidence,
+                           else torchvision, a guess: stderr says which and why)
   --json                   print the result as one JSON object
   -h, --help               this text
 
@@ -169,7 +176,7 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
 }
 
 /** The images of a calibration folder, decoded and preprocessed; a CliError when there are none or one cannot be read. */
-function calibrationInputs(dir: string, recipe: Parameters<typeof preprocess>[1]): Float32Array[] {
+async function calibrationInputs(dir: string, recipe: Parameters<typeof preprocess>[1]): Promise<Float32Array[]> {
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
@@ -178,25 +185,28 @@ function calibrationInputs(dir: string, recipe: Parameters<typeof preprocess>[1]
   }
   if (!isDir) throw new CliError(`--calibrate ${dir}: not a directory`);
   const files = expandInputs([dir], false).filter((f) => f !== dir);
-  if (files.length === 0) throw new CliError(`--calibrate ${dir}: no images (JPEG, PNG) in it`);
-  return files.map((f) => {
+  if (files.length === 0) throw new CliError(`--calibrate ${dir}: no images in it`);
+  const inputs: Float32Array[] = [];
+  for (const f of files) {
     try {
       checkImageFile(f);
-      return preprocess(decodeImage(readFileSync(f)), recipe);
+      inputs.push(preprocess(await decodeImage(readFileSync(f)), recipe));
     } catch (e) {
       throw new CliError(`--calibrate: ${f}: ${(e as Error).message}`);
     }
-  });
+  }
+  return inputs;
 }
 
 export async function compressCommand(argv: string[]): Promise<number> {
   let args;
   let options;
   let calibrate: string | undefined;
+  let recipe: Recipe | undefined;
   try {
     args = parseArgs(
       argv,
-      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'calibrate', 'sqz-version'],
+      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'recipe', 'calibrate', 'sqz-version'],
       ['no-huffman', 'json', 'help'],
     );
     if (args.flags.has('help')) {
@@ -228,6 +238,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
     const maxBytes = number('max-bytes', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
     const arch = flag('arch');
     if (arch !== undefined && !(arch in ARCHS)) throw new UsageError(`unknown --arch ${arch}: use one of ${ARCH_NAMES.join(', ')}`);
+    recipe = flag('recipe') as Recipe | undefined;
+    if (recipe !== undefined && !Object.hasOwn(RECIPES, recipe)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(', ')}, got ${recipe}`);
     calibrate = flag('calibrate');
     if (calibrate !== undefined) {
       if (maxBytes === undefined) throw new UsageError('--calibrate needs --max-bytes (the budget the calibrated file must fit)');
@@ -267,17 +279,26 @@ export async function compressCommand(argv: string[]): Promise<number> {
   try {
     const bytes = readWeightsFile(input, input);
     inputBytes = bytes.length;
-    const read = loadWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
+    const read = decodeWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
+    const written = recipe ?? read.recipe;
+    const why = recipe !== undefined ? `--recipe ${recipe}` : read.recipeSource.reason;
+    process.stderr.write(
+      read.recipeSource.kind === 'default' && recipe === undefined
+        ? `squeezenet compress: warning: ${input} (${read.format}, SqueezeNet ${describeArch(read.arch)}): recipe ${written} is a guess (${why}); it is written into ${output}'s metadata: pass --recipe ${written === 'caffe' ? 'torchvision' : 'caffe'} if the weights were trained otherwise\n`
+        : `squeezenet compress: ${input} (${read.format}, SqueezeNet ${describeArch(read.arch)}): recipe ${written}, because ${why}; written into ${output}'s metadata\n`,
+    );
+    for (const note of read.notes) process.stderr.write(`squeezenet compress: note: ${note}\n`);
     if (calibrate === undefined) {
-      result = compress(read.weights, { ...options, arch: read.arch });
+      result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written } });
     } else {
-      const inputs = calibrationInputs(calibrate, read.recipe);
-      process.stderr.write(`squeezenet compress: calibrating on ${inputs.length} images of ${calibrate} (and their mirror images), ${read.recipe} preprocessing\n`);
+      const inputs = await calibrationInputs(calibrate, written);
+      process.stderr.write(`squeezenet compress: calibrating on ${inputs.length} images of ${calibrate} (and their mirror images), ${written} preprocessing\n`);
       const { kmeans: _k, rounding: _r, ...rest } = options;
       result = await compressCalibrated(read.weights, inputs, {
         ...rest,
         maxBytes: options.maxBytes!,
         arch: read.arch,
+        metadata: { recipe: written },
         log: (m) => process.stderr.write(`squeezenet compress: ${m}\n`),
       });
     }
@@ -295,7 +316,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }
   if (args.flags.has('json')) {
     const layers = result.layers.map(({ codebook, codes, ...l }) => ({ ...l, k: codebook.length - 1 }));
-    process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, sizes: result.sizes, layers })}\n`);
+    process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, metadata: result.file.metadata ?? {}, sizes: result.sizes, layers })}\n`);
   } else {
     process.stdout.write(`${formatReport(result, input, inputBytes, output, options.kmeans, calibrate === undefined ? options.rounding : 'calibrated (GPTQ)')}\n`);
   }

@@ -1,13 +1,23 @@
-// What `classify` and `eval` share: finding the weights, loading the model once, reading an
-// image file to its top classes, progress on stderr.
+// What `classify` and `eval` share: finding the weights, loading the model once, progress on
+// stderr. Reading an image file to its top classes is cli/src/api.ts's classifyFile.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_MODEL_FILE, type ArchName, topK, type Prediction, loadWeights, SqueezeNet, preprocess, RECIPES, type Recipe } from 'squeezenet-wasm';
+import {
+  type ArchName,
+  DEFAULT_MODEL_FILE,
+  decodeWeights,
+  describeArch,
+  labelSource,
+  parseLabels,
+  RECIPES,
+  type Recipe,
+  type RecipeSource,
+  SqueezeNet,
+} from 'squeezenet-wasm';
 import { UsageError } from './args.js';
-import { decodeImage } from './images.js';
 
 export interface WeightsLocation {
   readonly path: string;
@@ -42,19 +52,55 @@ export const WEIGHTS_HINT =
 /** A loaded network and how its inputs must be prepared. */
 export interface CliModel {
   readonly model: SqueezeNet;
-  /** The preprocessing: from --recipe, else the one the weight format implies. */
+  /** The preprocessing: from --recipe, else the one the weight file gives (see `recipeSource`). */
   readonly recipe: Recipe;
+  /** Where the recipe came from: `--recipe`, or the file's (metadata, evidence, or a default guess). */
+  readonly recipeSource: RecipeSource | { readonly kind: 'option'; readonly reason: string };
   /** The detected weight format: `deepcompression`, `sqz`, `safetensors`, `onnx`. */
   readonly format: string;
+  /** The network, in words: `v1.0-caffe`, `v1.1 (10 classes)`. */
   readonly arch: string;
+  /** conv10's filters: the classes the network scores. */
+  readonly classes: number;
+  /** From --labels: one name per class. */
+  readonly labels?: readonly string[];
+  /** What decoding the file noticed (a prefix stripped, float16 widened, ...). */
+  readonly notes: readonly string[];
   dispose(): void;
 }
 
 export interface ModelChoice {
-  /** --recipe: overrides the recipe implied by the format. */
+  /** --recipe: overrides the recipe the weight file gives. */
   readonly recipe?: Recipe;
   /** --arch: run the weights as another network with the same tensors (e.g. v1.0-caffe). */
   readonly arch?: ArchName;
+  /** --labels FILE: the class names, one a line or a JSON array. */
+  readonly labels?: string;
+}
+
+const RECIPE_WORDS: Readonly<Record<Recipe, string>> = {
+  caffe: '227x227, BGR, 0..255 minus the means 104/117/123',
+  torchvision: '224x224, RGB 0..1, ImageNet mean and std',
+};
+
+/**
+ * What the command tells on stderr about the model before any result: the weights, the recipe
+ * and why (a warning naming --recipe when it is a guess), the notes, and how classes are named.
+ */
+export function modelReport(m: CliModel, command: string): string[] {
+  const lines = [`squeezenet ${command}: ${m.format} weights, SqueezeNet ${m.arch}, ${m.classes} class${m.classes === 1 ? '' : 'es'}`];
+  const recipe = `recipe ${m.recipe} (${RECIPE_WORDS[m.recipe]})`;
+  if (m.recipeSource.kind === 'default') {
+    const other = m.recipe === 'caffe' ? 'torchvision' : 'caffe';
+    lines.push(`squeezenet ${command}: warning: ${recipe} is a guess: ${m.recipeSource.reason}; if the weights were trained otherwise, pass --recipe ${other}`);
+  } else {
+    lines.push(`squeezenet ${command}: ${recipe}, because ${m.recipeSource.reason}`);
+  }
+  for (const note of m.notes) lines.push(`squeezenet ${command}: note: ${note}`);
+  if (m.labels === undefined && m.classes !== 1000) {
+    lines.push(`squeezenet ${command}: no labels given for the ${m.classes} class${m.classes === 1 ? '' : 'es'} (ImageNet's names fit 1000 only): classes are shown by index; name them with --labels FILE`);
+  }
+  return lines;
 }
 
 /**
@@ -84,18 +130,50 @@ export function readWeightsFile(path: string, name: string, hint = ''): Uint8Arr
 
 /**
  * Reads the weights (Deep Compression .net, .sqz, safetensors or ONNX, told apart by their bytes;
- * a gzip-compressed file is unpacked first), infers the network and loads it, once per process.
+ * a gzip-compressed file is unpacked first), infers the network and the recipe, reads --labels
+ * and loads it, once per process.
  */
 export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}): Promise<CliModel> {
+  let labels: string[] | undefined;
+  if (choice.labels !== undefined) {
+    try {
+      labels = parseLabels(readFileSync(choice.labels, 'utf8'));
+    } catch (e) {
+      throw new CliError(`--labels ${choice.labels}: ${(e as Error).message.replace(/^labels: /, '')}`);
+    }
+  }
   if (!existsSync(where.path)) {
     throw new CliError(`weights not found at ${where.path} (${where.from}); ${WEIGHTS_HINT}`);
   }
   const bytes = readWeightsFile(where.path, `weights ${where.path} (${where.from})`, `; ${WEIGHTS_HINT}`);
   try {
-    const loaded = loadWeights(bytes, choice.arch === undefined ? {} : { arch: choice.arch });
-    const model = await SqueezeNet.load({ arch: loaded.arch, weights: loaded.weights });
-    const arch = typeof loaded.arch === 'string' ? loaded.arch : loaded.arch.name;
-    return { model, recipe: choice.recipe ?? loaded.recipe, format: loaded.format, arch, dispose: () => model.dispose() };
+    const d = decodeWeights(bytes, choice.arch === undefined ? {} : { arch: choice.arch });
+    const fixed = (d as { fixedInputSize?: readonly [number, number] }).fixedInputSize;
+    const recipe = choice.recipe ?? d.recipe;
+    const model = await SqueezeNet.load({ arch: d.arch, weights: d.weights, recipe, ...(fixed ? { inputSize: fixed } : {}) });
+    if (labels !== undefined) {
+      try {
+        labelSource(model.classes, labels);
+      } catch (e) {
+        model.dispose();
+        throw new Error(`--labels ${choice.labels}: ${(e as Error).message}`);
+      }
+    }
+    const recipeSource =
+      choice.recipe === undefined
+        ? d.recipeSource
+        : { kind: 'option' as const, reason: `--recipe ${choice.recipe} (the file's own: ${d.recipe}, ${d.recipeSource.kind === 'default' ? 'a guess' : d.recipeSource.reason})` };
+    return {
+      model,
+      recipe,
+      recipeSource,
+      format: d.format,
+      arch: describeArch(d.arch),
+      classes: model.classes,
+      ...(labels ? { labels } : {}),
+      notes: d.notes,
+      dispose: () => model.dispose(),
+    };
   } catch (e) {
     throw new CliError(`${where.path}: ${(e as Error).message}`);
   }
@@ -103,35 +181,20 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
 
 const ARCH_CHOICES: readonly ArchName[] = ['v1.0', 'v1.0-caffe', 'v1.1', 'simple-bypass', 'complex-bypass'];
 
-/** The --recipe and --arch flags, checked: a UsageError when they name nothing known. */
-export function modelChoice(recipe: string | true | undefined, arch: string | true | undefined): ModelChoice {
+/** The --recipe, --arch and --labels flags, checked: a UsageError when they name nothing known. */
+export function modelChoice(recipe: string | true | undefined, arch: string | true | undefined, labels?: string | true): ModelChoice {
+  if (labels === true) throw new UsageError('--labels needs a FILE');
   if (recipe !== undefined && (recipe === true || !Object.keys(RECIPES).includes(recipe))) {
     throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(', ')}, got ${String(recipe)}`);
   }
   if (arch !== undefined && (arch === true || !(ARCH_CHOICES as readonly string[]).includes(arch))) {
     throw new UsageError(`--arch must be one of ${ARCH_CHOICES.join(', ')}, got ${String(arch)}`);
   }
-  return { ...(recipe === undefined ? {} : { recipe: recipe as Recipe }), ...(arch === undefined ? {} : { arch: arch as ArchName }) };
-}
-
-/** Reads, decodes, preprocesses (with the model's recipe) and classifies one image file. */
-export function classifyFile(m: CliModel, file: string, top: number): Prediction[] {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new CliError(reason);
-  }
-  return classifyBytes(m, bytes, top);
-}
-
-/** Decodes, preprocesses (with the model's recipe) and classifies an image file's bytes. */
-export function classifyBytes(m: CliModel, bytes: Uint8Array, top: number): Prediction[] {
-  const input = preprocess(decodeImage(bytes), m.recipe);
-  const size = RECIPES[m.recipe].input;
-  return topK(m.model.run(input, { height: size, width: size }), top);
+  return {
+    ...(recipe === undefined ? {} : { recipe: recipe as Recipe }),
+    ...(arch === undefined ? {} : { arch: arch as ArchName }),
+    ...(labels === undefined ? {} : { labels }),
+  };
 }
 
 /** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */

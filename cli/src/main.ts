@@ -3,10 +3,12 @@
 
 import { readFileSync } from 'node:fs';
 import { classifyCommand } from './classify.js';
+import { compareCommand } from './compare.js';
 import { compressCommand } from './compress.js';
 import { designCommand } from './design.js';
 import { evalCommand } from './eval.js';
 import { summaryCommand } from './summary.js';
+import { traceCommand } from './trace.js';
 
 const USAGE = `squeezenet: SqueezeNet on WebAssembly SIMD, no GPU
 
@@ -16,9 +18,10 @@ Usage:
                             simple-bypass, complex-bypass): layer, output, kernel,
                             Fire sizes, parameters and MACs, with totals and sizes
   squeezenet classify [--weights FILE] [--top K] [--json] IMAGE|DIR|- ...
-                            the top classes of each photo (files, folders, or
-                            - for standard input), with the pretrained Deep
-                            Compression SqueezeNet v1.0 that ships with the library
+                            the top classes of each photo (JPEG, PNG, WebP, GIF,
+                            TIFF, AVIF; files, folders, or - for standard input),
+                            with the pretrained Deep Compression SqueezeNet v1.0
+                            that ships with the library; --exif, --background
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
@@ -31,6 +34,12 @@ Usage:
   squeezenet design [--sr A:B:STEP] [--pct A:B:STEP] [--svg FILE]
                             sweep Section 5's metaparameters: parameters, size and
                             MACs per design, optionally drawn as an SVG
+  squeezenet trace [--weights FILE] IMAGE --out FILE
+                            golden vectors: the input and every layer's output,
+                            NCHW float32 with metadata, as safetensors or .npz
+  squeezenet compare [--rtol R] [--json] A B
+                            two traces layer by layer: max abs and relative
+                            difference, first differing index, cosine, top-1
   squeezenet help [COMMAND]  this text, or a command's options
   squeezenet --version      the versions of the command and of the library
 
@@ -42,6 +51,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number> | number> = {
   eval: evalCommand,
   design: designCommand,
   compress: compressCommand,
+  trace: traceCommand,
+  compare: compareCommand,
 };
 
 /** `squeezenet-wasm-cli 0.1.0 (library squeezenet-wasm 0.1.0, Node v20.20.2)`. */

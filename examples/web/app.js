@@ -6,6 +6,7 @@
 // bundler) or points at wherever you serve dist/src/.
 
 import { decodeDeepCompression, preprocess, RECIPES, SqueezeNet, topK } from '../../dist/src/index.js';
+import { decodeImage } from './decode.js';
 
 /** The network's input size under the Caffe recipe the Deep Compression weights were trained with. */
 const SIZE = RECIPES.caffe.input;
@@ -62,7 +63,7 @@ let model;
  */
 async function loadWeights(bytes, name) {
   status(`Loading ${name}...`, 'loading');
-  const weights = decodeDeepCompression(bytes);
+  const { weights } = decodeDeepCompression(bytes);
   const next = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, wasm: await wasm });
   model?.dispose();
   model = next;
@@ -86,13 +87,10 @@ async function classifyImage(blob, name) {
   result.dataset.state = 'running';
   status(`Classifying ${name}...`, 'running');
   const t0 = performance.now();
-  // No colour management and no premultiplied alpha: the decoded samples, as PIL reads them.
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const work = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = context2d(work);
-  ctx.drawImage(bitmap, 0, 0);
-  const pixels = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  // The stored samples (no colour management), upright by the EXIF orientation (decode.js).
+  const { bitmap, pixels } = await decodeImage(blob);
   const t1 = performance.now();
+  // Transparency composited over white, the command line's rule (preprocess's default background).
   const input = preprocess(pixels, 'caffe');
   const t2 = performance.now();
   const logits = model.run(input, { height: SIZE, width: SIZE });
@@ -104,7 +102,7 @@ async function classifyImage(blob, name) {
   const list = el('top5');
   list.replaceChildren(
     ...top.map((p, i) => {
-      const label = make('span', 'label', p.label);
+      const label = make('span', 'label', p.label ?? `class ${p.index}`);
       if (i === 0) label.id = 'top1';
       label.dataset.index = String(p.index);
       const fill = make('div', '', '');

@@ -39,6 +39,8 @@ const MOUNTS = [
   ['/examples/web/samples/', SAMPLES_DIR],
   ['/examples/web/', join(ROOT, 'examples/web')],
   ['/dist/src/', join(ROOT, 'dist/src')],
+  // The command line's header checks (image-header.js), which the page applies before decoding.
+  ['/cli/dist/', join(ROOT, 'cli/dist')],
 ];
 
 // minimal.html (the README's page) loads the library as an installed package would sit beside it.

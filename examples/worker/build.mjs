@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds the example Workers into out/worker/ (git-ignored): worker.js (worker.ts, the library,
-// jpeg-js and pngjs bundled by esbuild), minimal.js (the README's Worker), squeezenet.wasm,
-// weights.net (copied from ../shared: the weights are never committed) and config.capnp, which
-// workerd serves:
+// Builds the example Workers into out/worker/ (git-ignored): worker.js (worker.ts, the library and
+// the image decoders' JavaScript bundled by esbuild), minimal.js (the README's Worker), the
+// WebAssembly modules (squeezenet.wasm; mozjpeg_dec.wasm, squoosh_png_bg.wasm and webp_dec.wasm
+// from @jsquash), weights.net (copied from ../shared: the weights are never committed) and
+// config.capnp, which workerd serves:
 //
 //   npm run build && node examples/worker/build.mjs && npx workerd serve out/worker/config.capnp
 //   curl --data-binary @../shared/data/imagenet-sample/000_n01440764_tench.JPEG http://127.0.0.1:8787/classify
@@ -11,6 +12,7 @@
 // Weights: $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared beside the project.
 
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -21,38 +23,13 @@ export const OUT = join(ROOT, 'out/worker');
 export const DEFAULT_ADDRESS = '127.0.0.1:8787';
 export const DEFAULT_MINIMAL_ADDRESS = '127.0.0.1:8788';
 
-// pngjs is CommonJS and requires Node's zlib, stream, util, assert and buffer by their bare
-// names. In an ES module Worker there is no `require`: esbuild's bundled `require` calls fall back
-// to one in scope, so this banner defines it over the node: modules that workerd provides with
-// the nodejs_compat flag.
-const NODE_SHIMS = ['assert', 'buffer', 'stream', 'util', 'zlib'];
-const BANNER = [
-  ...NODE_SHIMS.map((m) => `import __node_${m} from 'node:${m}';`),
-  `const require = (name) => {`,
-  `  const m = { ${NODE_SHIMS.map((m) => `${m}: __node_${m}`).join(', ')} }[name.replace(/^node:/, '')];`,
-  `  if (m === undefined) throw new Error('the Worker bundle has no module ' + name);`,
-  `  return m;`,
-  `};`,
-].join('\n');
-
-// pngjs inflates non-interlaced images with its own subclass of Node's zlib.Inflate, driving
-// Node-internal methods that workerd's zlib (an ES class) does not have; workerd's
-// zlib.inflateSync does the same job, so the bundle gets this file in its place.
-const PNGJS_SYNC_INFLATE = /pngjs[\\/]lib[\\/]sync-inflate\.js$/;
-const pngjsInflate = {
-  name: 'pngjs-sync-inflate',
-  setup(b) {
-    b.onLoad({ filter: PNGJS_SYNC_INFLATE }, () => ({
-      loader: 'js',
-      contents: `const zlib = require('zlib');
-function inflateSync(buffer, opts) {
-  const out = zlib.inflateSync(buffer);
-  return opts && opts.maxLength !== undefined && out.length > opts.maxLength ? out.subarray(0, opts.maxLength) : out;
-}
-module.exports = exports = inflateSync;
-exports.inflateSync = inflateSync;`,
-    }));
-  },
+// The decoders' WebAssembly, by the module name the Workers import it as.
+const require = createRequire(import.meta.url);
+const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
+export const DECODER_WASM = {
+  'mozjpeg_dec.wasm': () => join(packageDir('@jsquash/jpeg'), 'codec/dec/mozjpeg_dec.wasm'),
+  'squoosh_png_bg.wasm': () => join(packageDir('@jsquash/png'), 'codec/pkg/squoosh_png_bg.wasm'),
+  'webp_dec.wasm': () => join(packageDir('@jsquash/webp'), 'codec/dec/webp_dec.wasm'),
 };
 
 const COMMON = {
@@ -62,6 +39,7 @@ const COMMON = {
   conditions: ['workerd', 'worker', 'browser'],
   target: 'es2022',
   logLevel: 'warning',
+  external: ['./*.wasm', './*.net'],
 };
 
 /** Writes out/worker/ and returns the path of its config.capnp. */
@@ -73,24 +51,23 @@ export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = 
     throw new Error(`weights not found at ${weights.path} (${weights.from}): ${WEIGHTS_HINT}`);
   }
   mkdirSync(OUT, { recursive: true });
-  // The example: the library from src/, images decoded as the command line does (jpeg-js, pngjs).
+  // The example: the library from src/ (also under its package name, as cli/src/image-header.ts
+  // imports it: one copy, so its error classes are one), the command line's header checks.
   await build({
     ...COMMON,
     entryPoints: [join(ROOT, 'examples/worker/worker.ts')],
     outfile: join(OUT, 'worker.js'),
-    external: ['./squeezenet.wasm', './weights.net', 'node:*', ...NODE_SHIMS],
-    banner: { js: BANNER },
-    plugins: [pngjsInflate],
+    alias: { 'squeezenet-wasm': join(ROOT, 'src/index.ts') },
   });
   // The README's Worker, as a user's bundler would build it: 'squeezenet-wasm' is the package
-  // (dist/), JPEG only through jpeg-js, and no Node compatibility at all.
+  // (dist/), JPEG through @jsquash/jpeg, and no Node compatibility at all.
   await build({
     ...COMMON,
     entryPoints: [join(ROOT, 'examples/worker/minimal.js')],
     outfile: join(OUT, 'minimal.js'),
-    external: ['./squeezenet.wasm', './compressed_SqueezeNet.net'],
   });
-  for (const [from, to] of [[wasm, 'squeezenet.wasm'], [weights.path, 'weights.net']]) {
+  const copies = [[wasm, 'squeezenet.wasm'], [weights.path, 'weights.net'], ...Object.entries(DECODER_WASM).map(([name, path]) => [path(), name])];
+  for (const [from, to] of copies) {
     rmSync(join(OUT, to), { force: true }); // a copy of a read-only file is read-only too
     copyFileSync(from, join(OUT, to));
   }
@@ -112,18 +89,20 @@ const classifier :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "squeezenet.wasm", wasm = embed "squeezenet.wasm"),
+    (name = "mozjpeg_dec.wasm", wasm = embed "mozjpeg_dec.wasm"),
+    (name = "squoosh_png_bg.wasm", wasm = embed "squoosh_png_bg.wasm"),
+    (name = "webp_dec.wasm", wasm = embed "webp_dec.wasm"),
     (name = "weights.net", data = embed "weights.net"),
   ],
   compatibilityDate = "2025-09-01",
-  # node:fs only because cli/src/images.ts imports statSync (for files, unused here) beside its decoder.
-  compatibilityFlags = ["nodejs_compat", "enable_nodejs_fs_module"],
 );
 
-# The README's Worker (examples/worker/minimal.js): no Node compatibility flag.
+# The README's Worker (examples/worker/minimal.js).
 const minimal :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "minimal.js"),
     (name = "squeezenet.wasm", wasm = embed "squeezenet.wasm"),
+    (name = "mozjpeg_dec.wasm", wasm = embed "mozjpeg_dec.wasm"),
     (name = "compressed_SqueezeNet.net", data = embed "weights.net"),
   ],
   compatibilityDate = "2025-09-01",

@@ -94,7 +94,7 @@ export async function compressCalibrated(weights: WeightMap, inputs: readonly Fl
   let sensitivity = new Map<string, number>();
   const probe = inputs.slice(0, Math.max(1, sensitivityInputs ?? 16));
   for (let round = 0; round < (allocationRounds ?? 2); round++) {
-    sensitivity = await layerSensitivity(weights, decodeSqz(result.bytes), probe, { arch, wasm });
+    sensitivity = await layerSensitivity(weights, decodeSqz(result.bytes).weights, probe, { arch, wasm });
     // Each layer's weight error at its lambda, without refinement (what the codebook search weighs).
     const plain = compress(weights, { ...base, lambda: result.lambda, maxBytes: undefined, lambdaScale: Object.fromEntries(scale) });
     const next = new Map<string, number>();

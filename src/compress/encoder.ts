@@ -15,7 +15,7 @@ import { ARCHS, type Arch, type ArchName } from '../arch.js';
 import { InputError } from '../errors.js';
 import { plan, type ConvOp } from '../plan.js';
 import { checkWeights, type WeightMap } from '../weights.js';
-import { SQZ_MAX_WIDTH, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
+import { SQZ_MAX_WIDTH, sqzArchMetadata, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
 import { roundFloat16 } from '../codec/float16.js';
 import { balanceRounding, kmeans1d, type KMeansMethod } from './kmeans.js';
 import { refineLayer, type CalibrationStatistics } from './calibrate.js';
@@ -66,9 +66,10 @@ export interface CompressOptions {
   /** Huffman-code the codes and the gaps (default true); false stores them at fixed width. */
   readonly huffman?: boolean;
   /**
-   * The .sqz version to write: 1 (the default: Huffman or fixed-width streams) or 3 (each
-   * layer's codebook, biases and weights in one context-modelled range-coded stream: smaller,
-   * slower to decode; `huffman` and the gap widths then do not apply).
+   * The .sqz version to write: 3 puts each layer's codebook, biases and weights in one
+   * context-modelled range-coded stream (smaller, slower to decode; `huffman` and the gap widths
+   * then do not apply); 1 (the default) Huffman or fixed-width streams, as version 2 when there
+   * is metadata.
    */
   readonly version?: 1 | 3;
   /**
@@ -78,6 +79,12 @@ export interface CompressOptions {
    * calibrate.ts). Without it, compression uses the weights alone.
    */
   readonly calibration?: CalibrationStatistics;
+  /**
+   * Text written into the file's metadata (a version 2 .sqz), e.g. `{ recipe: 'caffe' }` for the
+   * preprocessing the weights expect. A network whose pools round otherwise than the one it is
+   * named for gets `maxpool` added.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Store biases as float16 (default true; false: float32). */
   readonly biasF16?: boolean;
   /** Store codebook values as float16 (default true; false: float32); codes are chosen against the rounded values. */
@@ -348,9 +355,9 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
   };
 }
 
-function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string): CompressResult {
+function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string, metadata: Readonly<Record<string, string>>): CompressResult {
   const done = pruned.map((l) => quantize(l, s, lambda));
-  const file: SqzFile = { arch: archName, version: s.version, layers: done.map((d) => d.layer) };
+  const file: SqzFile = { arch: archName, version: s.version, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), layers: done.map((d) => d.layer) };
   const written = writeSqz(file);
   const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((t, b) => t + f(b), 0);
   return {
@@ -381,7 +388,7 @@ export const DEFAULT_LAMBDA = 2.2e-4;
  * same bytes.
  *
  * ```ts
- * const { bytes, sizes } = compress(decodeDeepCompression(net));            // under 480,000 bytes
+ * const { bytes, sizes } = compress(decodeDeepCompression(net).weights);            // under 480,000 bytes
  * const paper = compress(weights, { kmeans: 'linear', bits: 6, rounding: 'nearest' }); // Han et al.'s recipe
  * const model = await loadSqz(bytes);
  * ```
@@ -391,6 +398,7 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
   if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
   const p = plan(arch);
   const tensors = checkWeights(p, weights);
+  const metadata = { ...sqzArchMetadata(arch), ...options.metadata };
   const kmeans = options.kmeans ?? 'entropy';
   const rounding = options.rounding ?? 'balanced';
   if (!['linear', 'optimal', 'entropy'].includes(kmeans)) throw new InputError(`kmeans must be linear, optimal or entropy, got ${String(kmeans)}`);
@@ -430,8 +438,8 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap, scale);
   });
 
-  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name);
-  if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, options.maxBytes);
+  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
+  if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, metadata, options.maxBytes);
   // With calibration the refinement is slow and moves the size a little: search lambda without
   // it, refine once, and search again for a smaller budget while the refined file is too large.
   const max = options.maxBytes;
@@ -439,8 +447,8 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
   let budget = max;
   let last: CompressResult | undefined;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const found = searchLambda(pruned, dataFree, arch.name, budget);
-    last = encode(pruned, settings, found.lambda!, arch.name);
+    const found = searchLambda(pruned, dataFree, arch.name, metadata, budget);
+    last = encode(pruned, settings, found.lambda!, arch.name, metadata);
     if (last.sizes.total <= max) return last;
     budget -= Math.ceil((last.sizes.total - max) * 1.25) + 256;
   }
@@ -448,20 +456,20 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
 }
 
 /** The most accurate file of at most `max` bytes: the smallest lambda that fits, by bisection of log(lambda). */
-function searchLambda(pruned: readonly Pruned[], settings: Settings, archName: string, max: number): CompressResult {
+function searchLambda(pruned: readonly Pruned[], settings: Settings, archName: string, metadata: Readonly<Record<string, string>>, max: number): CompressResult {
   // The file shrinks as lambda grows.
   let lo = Math.log(1e-7);
   let hi = Math.log(1);
-  let best = encode(pruned, settings, Math.exp(hi), archName);
+  let best = encode(pruned, settings, Math.exp(hi), archName, metadata);
   if (best.sizes.total > max) {
     throw new InputError(`even the coarsest codebooks give ${best.sizes.total} bytes, more than maxBytes ${max}; prune more (density) or store less`);
   }
-  const first = encode(pruned, settings, Math.exp(lo), archName);
+  const first = encode(pruned, settings, Math.exp(lo), archName, metadata);
   if (first.sizes.total <= max) return first;
   // Stop when the file is within 0.2 % of the budget, or lambda within 1 %.
   for (let i = 0; i < 24 && hi - lo > 0.01 && best.sizes.total < max * 0.998; i++) {
     const mid = (lo + hi) / 2;
-    const r = encode(pruned, settings, Math.exp(mid), archName);
+    const r = encode(pruned, settings, Math.exp(mid), archName, metadata);
     if (r.sizes.total <= max) {
       best = r;
       hi = mid;

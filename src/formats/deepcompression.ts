@@ -16,19 +16,14 @@
 // names the layer and the byte offset, never a RangeError or a hang.
 
 import { ARCHS } from '../arch.js';
-import { FormatError, InputError } from '../errors.js';
+import { FormatError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { plan, type ConvOp } from '../plan.js';
+import { toBytes, type DecodedTensor, type DecodedWeights } from './common.js';
 
 const FORMAT = 'Deep Compression .net';
 const CODEBOOK = 256;
 const HEADER_ENTRY = 4;
-
-/** A decoded tensor: values and shape, as `SqueezeNet.load` takes them. */
-export interface DecodedTensor {
-  readonly data: Float32Array;
-  readonly shape: number[];
-}
 
 /** One layer of the file: the Caffe name, the torchvision module path and its shape. */
 export interface DeepCompressionLayer {
@@ -71,16 +66,6 @@ interface Section {
 }
 
 const fail = (message: string, offset: number, s?: Section): FormatError => new FormatError(message, FORMAT, offset, s?.label);
-
-function asBytes(bytes: Uint8Array | ArrayBuffer): Uint8Array {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) {
-    const v = bytes as ArrayBufferView;
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  }
-  throw new InputError('a Deep Compression file must be given as a Uint8Array or an ArrayBuffer');
-}
 
 // Reads the header and lays out every section; checks each count against its tensor and the
 // total against the file length, so nothing later can read past the end.
@@ -154,29 +139,41 @@ function check(bytes: Uint8Array, view: DataView, s: Section): void {
 }
 
 /**
- * Decodes a Deep Compression `.net` file of SqueezeNet v1.0 (the released 0.66 MB model) into
- * torchvision-named tensors for the `v1.0-caffe` network: `features.0.weight` ... `classifier.1.bias`.
+ * Decodes a Deep Compression `.net` file of SqueezeNet v1.0 (the released 0.66 MB model): the
+ * `v1.0-caffe` network, its tensors under torchvision's names (`features.0.weight` ...
+ * `classifier.1.bias`) and the Caffe recipe it was trained with.
  *
  * The whole file is checked first (counts against tensor sizes and the file length, finite
  * codebooks and biases, every position inside its tensor, nothing after the last layer); a
  * malformed file throws a {@link FormatError} naming the layer and the byte offset.
  *
  * ```ts
- * const weights = decodeDeepCompression(bytes);
- * const model = await SqueezeNet.load({ arch: 'v1.0-caffe', weights });
+ * const { arch, weights, recipe } = decodeDeepCompression(bytes);
+ * const model = await SqueezeNet.load({ arch, weights, recipe });
  * ```
  */
-export function decodeDeepCompression(bytes: Uint8Array | ArrayBuffer): Map<string, DecodedTensor> {
-  return decodeDeepCompressionLayers(bytes, DEEP_COMPRESSION_LAYERS);
+export function decodeDeepCompression(bytes: Uint8Array | ArrayBuffer): DecodedWeights {
+  return {
+    format: 'deepcompression',
+    arch: 'v1.0-caffe',
+    weights: readDeepCompression(bytes),
+    recipe: 'caffe',
+    recipeSource: { kind: 'architecture', reason: 'a Deep Compression .net holds the released Caffe model (v1.0-caffe), trained in Caffe' },
+    notes: [],
+  };
 }
 
 /**
- * The decoder over any table of layers (file order): {@link decodeDeepCompression} is this with
- * {@link DEEP_COMPRESSION_LAYERS}. The fuzz tests run it on small synthetic tables, where a
- * decode takes microseconds rather than the milliseconds of the real 1.2M-parameter network.
+ * The tensors of a Deep Compression `.net` file, over any table of layers in file order
+ * (default {@link DEEP_COMPRESSION_LAYERS}, the released model's). The fuzz tests run it on
+ * small synthetic tables, where a decode takes microseconds rather than the milliseconds of the
+ * real 1.2M-parameter network.
  */
-export function decodeDeepCompressionLayers(bytes: Uint8Array | ArrayBuffer, layers: readonly DeepCompressionLayer[]): Map<string, DecodedTensor> {
-  const b = asBytes(bytes);
+export function readDeepCompression(
+  bytes: Uint8Array | ArrayBuffer,
+  layers: readonly DeepCompressionLayer[] = DEEP_COMPRESSION_LAYERS,
+): Map<string, DecodedTensor> {
+  const b = toBytes(bytes, 'a Deep Compression file');
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const sections = layout(b, view, layers);
   for (const s of sections) check(b, view, s);
@@ -203,12 +200,12 @@ export function decodeDeepCompressionLayers(bytes: Uint8Array | ArrayBuffer, lay
 
 /**
  * Decodes a Deep Compression `.net` file and loads it as the `v1.0-caffe` network (input 227x227,
- * the Caffe preprocessing: `preprocess(image, 'caffe')`). Shorthand for
- * `SqueezeNet.load({ ...options, arch: 'v1.0-caffe', weights: decodeDeepCompression(bytes) })`.
+ * the Caffe preprocessing, which `classify` then uses). Shorthand for
+ * `SqueezeNet.load({ ...options, ...decodeDeepCompression(bytes) })`.
  */
 export async function loadDeepCompression(
   bytes: Uint8Array | ArrayBuffer,
   options: Omit<LoadOptions, 'arch' | 'weights'> = {},
 ): Promise<SqueezeNet> {
-  return SqueezeNet.load({ ...options, arch: 'v1.0-caffe', weights: decodeDeepCompression(bytes) });
+  return SqueezeNet.load({ recipe: 'caffe', ...options, arch: 'v1.0-caffe', weights: readDeepCompression(bytes) });
 }

@@ -3,36 +3,18 @@
 // Compression `.net` has no magic, so it is claimed only when its 26 entry counts add up to the
 // file's exact length. A format with its own magic bytes joins with `registerWeightFormat`.
 
-import { ARCHS, type Arch, type ArchName } from '../arch.js';
+import { ARCHS, describeArch, withPooling, type Arch, type ArchName } from '../arch.js';
 import { FormatError, InputError, WeightError } from '../errors.js';
+import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';
-import type { Recipe } from '../preprocess.js';
-import { DEEP_COMPRESSION_LAYERS, decodeDeepCompression, type DecodedTensor } from './deepcompression.js';
-import { decodeOnnx, type OnnxHead } from './onnx.js';
-import { archsFitting, decodeSafetensors, inferArch, toBytes } from './safetensors.js';
-import { isSqz, readSqz, sqzArch, sqzTensors } from './sqz.js';
+import { toBytes, type DecodedWeights } from './common.js';
+import { DEEP_COMPRESSION_LAYERS, decodeDeepCompression, readDeepCompression } from './deepcompression.js';
+import { decodeOnnx } from './onnx-match.js';
+import { inferRecipe } from './recipe.js';
+import { archsFitting, decodeSafetensors, fitArch } from './safetensors.js';
+import { decodeSqz, isSqz } from './sqz.js';
 
-/** Weights read from a file of any known format, ready for `SqueezeNet.load`. */
-export interface LoadedWeights {
-  /** The format's name: `deepcompression`, `safetensors`, `onnx`, or a registered one. */
-  readonly format: string;
-  /** The network the weights belong to (inferred from names and shapes, or the ONNX graph). */
-  readonly arch: ArchName | Arch;
-  /** torchvision state_dict names to values and shapes. */
-  readonly weights: Map<string, DecodedTensor>;
-  /** The preprocessing the weights were trained with: `caffe` (227) or `torchvision` (224). */
-  readonly recipe: Recipe;
-  /** ONNX: what the graph's output is (`run()` returns logits either way). */
-  readonly head?: OnnxHead;
-  /** ONNX: the graph ends in Softmax, so its output is probabilities; `run()`'s are logits. */
-  readonly outputIsProbabilities?: boolean;
-  /** ONNX: the graph was checked at this input size only (see `OnnxSqueezeNet.checkedAtInputSize`). */
-  readonly checkedAtInputSize?: readonly [number, number];
-  /** Anything worth telling the user about how the file was read. */
-  readonly notes: readonly string[];
-}
-
-/** One weight file format `loadWeights` knows. */
+/** One weight file format `decodeWeights` knows. */
 export interface WeightFormat {
   /** Short name, reported as `LoadedWeights.format`. */
   readonly name: string;
@@ -44,7 +26,7 @@ export interface WeightFormat {
    * are the ones reported.
    */
   sniff(bytes: Uint8Array): boolean;
-  decode(bytes: Uint8Array): LoadedWeights;
+  decode(bytes: Uint8Array): DecodedWeights;
 }
 
 /** safetensors: an 8-byte little-endian header length below 2^32, then the JSON header's '{'. */
@@ -52,10 +34,7 @@ export const SAFETENSORS_FORMAT: WeightFormat = {
   name: 'safetensors',
   description: 'safetensors',
   sniff: (b) => b.length >= 9 && b[8] === 0x7b && b[4] === 0 && b[5] === 0 && b[6] === 0 && b[7] === 0 && (b[0]! | b[1]! | b[2]! | b[3]!) !== 0,
-  decode: (b) => {
-    const { tensors } = decodeSafetensors(b);
-    return { format: 'safetensors', arch: inferArch(tensors), weights: tensors, recipe: 'torchvision', notes: [] };
-  },
+  decode: decodeSafetensors,
 };
 
 // ModelProto's fields, as tag bytes (field << 3 | wire type): what may follow ir_version.
@@ -69,19 +48,7 @@ export const ONNX_FORMAT: WeightFormat = {
   name: 'onnx',
   description: 'ONNX',
   sniff: (b) => b.length >= 3 && b[0] === 0x08 && b[1]! >= 1 && b[1]! < 0x80 && MODEL_TAGS.has(b[2]!),
-  decode: (b) => {
-    const r = decodeOnnx(b);
-    return {
-      format: 'onnx',
-      arch: r.arch,
-      weights: r.weights,
-      recipe: 'torchvision',
-      head: r.head,
-      outputIsProbabilities: r.outputIsProbabilities,
-      ...(r.checkedAtInputSize ? { checkedAtInputSize: r.checkedAtInputSize } : {}),
-      notes: r.notes,
-    };
-  },
+  decode: decodeOnnx,
 };
 
 /** The Deep Compression header: 26 entry counts, each at most its tensor's size. */
@@ -107,7 +74,7 @@ export const DEEP_COMPRESSION_FORMAT: WeightFormat = {
     const h = deepCompressionSize(b);
     return h.plausible && h.size === b.length;
   },
-  decode: (b) => ({ format: 'deepcompression', arch: 'v1.0-caffe', weights: decodeDeepCompression(b), recipe: 'caffe', notes: [] }),
+  decode: decodeDeepCompression,
 };
 
 /** The project's own compressed container: magic bytes `\x89SQZ\r\n\x1a\n`; it names its network. */
@@ -115,22 +82,18 @@ export const SQZ_WEIGHT_FORMAT: WeightFormat = {
   name: 'sqz',
   description: '.sqz',
   sniff: isSqz,
-  decode: (b) => {
-    const file = readSqz(b);
-    const arch = sqzArch(file);
-    return { format: 'sqz', arch, weights: sqzTensors(file), recipe: arch === 'v1.0-caffe' ? 'caffe' : 'torchvision', notes: [] };
-  },
+  decode: decodeSqz,
 };
 
 /**
- * The formats `loadWeights` tries, in order. Add one with {@link registerWeightFormat}. The
+ * The formats `decodeWeights` tries, in order. Add one with {@link registerWeightFormat}. The
  * magic-byte formats come first, then Deep Compression (exact length agreement is a very
  * specific test), then the formats told by their first bytes.
  */
 export const WEIGHT_FORMATS: WeightFormat[] = [SQZ_WEIGHT_FORMAT, DEEP_COMPRESSION_FORMAT, SAFETENSORS_FORMAT, ONNX_FORMAT];
 
 /**
- * Adds a format to those {@link loadWeights} tries, before the built-in ones (a format with magic
+ * Adds a format to those {@link decodeWeights} tries, before the built-in ones (a format with magic
  * bytes is surest). Registering a name again replaces the earlier entry.
  */
 export function registerWeightFormat(format: WeightFormat): void {
@@ -154,37 +117,39 @@ export function detectWeightFormat(bytes: Uint8Array | ArrayBuffer): WeightForma
 const hex = (b: Uint8Array, n: number): string =>
   [...b.subarray(0, n)].map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > n ? ' ...' : '');
 
-export interface LoadWeightsOptions {
+export interface DecodeWeightsOptions {
   /**
    * Run the weights as this network instead of the inferred one, e.g. `'v1.0-caffe'` or
-   * `'simple-bypass'` for v1.0 weights. It must have exactly the file's tensors, and for ONNX
-   * it must be the graph's own network.
+   * `'simple-bypass'` for v1.0 weights (conv10 keeps the file's classes). It must have exactly
+   * the file's tensors, and for ONNX it must be the graph's own network.
    */
   readonly arch?: ArchName;
 }
 
 /**
- * Reads a weight file of any known format ({@link WEIGHT_FORMATS}: safetensors, ONNX, Deep
- * Compression `.net`, and any registered) and tells what it holds:
+ * Reads a weight file of any known format ({@link WEIGHT_FORMATS}: .sqz, Deep Compression
+ * `.net`, safetensors, ONNX, and any registered) and tells what it holds: the network, the
+ * tensors under torchvision's names, the preprocessing the weights expect and where that came
+ * from (`recipeSource`: the file's metadata, evidence of Caffe training, or a default guess):
  *
  * ```ts
- * const { arch, weights, recipe } = loadWeights(await readFile('squeezenet1_1.onnx'));
- * const model = await SqueezeNet.load({ arch, weights });
- * const logits = model.run(preprocess(pixels, recipe));
+ * const { arch, weights, recipe } = decodeWeights(await readFile('squeezenet1_1.onnx'));
+ * const model = await SqueezeNet.load({ arch, weights, recipe });
+ * const top5 = classify(model, pixels);   // preprocessed with `recipe`
  * ```
  *
  * A file no format claims is a {@link FormatError} that shows its first bytes. A file whose
  * first 104 bytes read as a Deep Compression header (26 counts, each at most its tensor's size)
  * but whose length does not add up is reported as that: a damaged `.net`.
  */
-export function loadWeights(bytes: Uint8Array | ArrayBuffer, options: LoadWeightsOptions = {}): LoadedWeights {
+export function decodeWeights(bytes: Uint8Array | ArrayBuffer, options: DecodeWeightsOptions = {}): DecodedWeights {
   const b = toBytes(bytes, 'a weight file');
   const format = detectWeightFormat(b);
-  let loaded: LoadedWeights;
+  let decoded: DecodedWeights;
   if (format) {
-    loaded = format.decode(b);
+    decoded = format.decode(b);
   } else {
-    if (deepCompressionSize(b).plausible) decodeDeepCompression(b); // throws its FormatError: layer and byte
+    if (deepCompressionSize(b).plausible) readDeepCompression(b); // throws its FormatError: layer and byte
     const names = WEIGHT_FORMATS.map((f) => f.description);
     const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'known weight');
     throw new FormatError(
@@ -193,18 +158,46 @@ export function loadWeights(bytes: Uint8Array | ArrayBuffer, options: LoadWeight
       0,
     );
   }
-  if (options.arch === undefined || options.arch === loaded.arch) return loaded;
-  if (!(options.arch in ARCHS)) throw new InputError(`unknown arch ${options.arch}; one of ${Object.keys(ARCHS).join(', ')}`);
-  if (loaded.format === 'onnx') {
-    throw new InputError(`this ONNX graph is ${String(loaded.arch)}, it cannot run as ${options.arch} (the graph fixes the network)`);
+  const name = typeof decoded.arch === 'string' ? decoded.arch : decoded.arch.name;
+  if (options.arch === undefined || (options.arch === decoded.arch)) return decoded;
+  if (!Object.hasOwn(ARCHS, options.arch)) throw new InputError(`unknown arch ${options.arch}; one of ${Object.keys(ARCHS).join(', ')}`);
+  if (decoded.format === 'onnx') {
+    if (options.arch === name) return decoded;
+    throw new InputError(`this ONNX graph is ${describeArch(decoded.arch)}, it cannot run as ${options.arch} (the graph fixes the network)`);
   }
-  if (!archsFitting(loaded.weights).includes(options.arch)) {
+  if (!archsFitting(decoded.weights).includes(options.arch)) {
     const want = expectedWeights(plan(ARCHS[options.arch]));
-    const missing = [...want.keys()].find((n) => !loaded.weights.has(n));
+    const missing = [...want.keys()].find((n) => !decoded.weights.has(n));
     throw new WeightError(
-      `the ${loaded.format} weights (${typeof loaded.arch === 'string' ? loaded.arch : loaded.arch.name}) do not fit ${options.arch}${missing ? `: no ${missing}` : ''}`,
+      `the ${decoded.format} weights (${describeArch(decoded.arch)}) do not fit ${options.arch}${missing ? `: no ${missing}` : ''}`,
       missing ?? '(weights)',
     );
   }
-  return { ...loaded, arch: options.arch };
+  // The same tensors as another network: conv10's classes and the pools' rounding stay the file's.
+  const table = typeof decoded.arch === 'string' ? ARCHS[decoded.arch] : decoded.arch;
+  const floor = table.layers.some((l) => l.kind === 'maxpool' && !l.ceil);
+  let arch = fitArch(decoded.weights, options.arch);
+  if (floor) arch = withPooling(typeof arch === 'string' ? ARCHS[arch] : arch, 'floor');
+  if (decoded.recipeSource.kind === 'metadata') return { ...decoded, arch };
+  const r = inferRecipe(arch, undefined);
+  return { ...decoded, arch, recipe: r.recipe, recipeSource: r.recipeSource };
+}
+
+/** Options of {@link load}: those of `SqueezeNet.load` but the weights, with `arch` a name (see {@link DecodeWeightsOptions}). */
+export type LoadFileOptions = Omit<LoadOptions, 'weights' | 'arch'> & DecodeWeightsOptions;
+
+/**
+ * Reads a weight file of any known format ({@link decodeWeights}) and loads the network with
+ * the recipe the file's weights expect (`options.recipe` overrides it), so that
+ * `classify(model, pixels)` preprocesses them right:
+ *
+ * ```ts
+ * const model = await load(await readFile('squeezenet1_1.onnx'));
+ * const top5 = classify(model, pixels);
+ * ```
+ */
+export async function load(bytes: Uint8Array | ArrayBuffer, options: LoadFileOptions = {}): Promise<SqueezeNet> {
+  const d = decodeWeights(bytes, options.arch === undefined ? {} : { arch: options.arch });
+  const fixed = (d as { fixedInputSize?: readonly [number, number] }).fixedInputSize;
+  return SqueezeNet.load({ ...(fixed ? { inputSize: fixed } : {}), ...options, arch: d.arch, weights: d.weights, recipe: options.recipe ?? d.recipe });
 }

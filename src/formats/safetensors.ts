@@ -11,15 +11,15 @@
 // F32 and F16 (widened to f32 exactly, subnormals, infinities and NaN included) and BF16 load;
 // any other dtype is a FormatError naming the tensor. A safetensors file carries no network
 // name, so `inferArch` picks the SqueezeNet whose torchvision state_dict has exactly these
-// tensor names and shapes.
+// tensor names and shapes (conv10 for any number of classes); the `__metadata__` may name the
+// network (`arch`), the recipe (`recipe`) and the pool rounding (`maxpool`).
 
-import { ARCHS, type ArchName } from '../arch.js';
-import { halfTable } from '../codec/float16.js';
+import { ARCHS, archOrName, describeArch, withClasses, withPooling, type Arch, type ArchName } from '../arch.js';
 import { FormatError, InputError, WeightError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';
-import type { DecodedTensor } from './deepcompression.js';
-import { oneLine } from './protobuf.js';
+import { oneLine, readFloats, toBytes, type DecodedTensor, type DecodedWeights, type FloatDtype } from './common.js';
+import { inferRecipe, RECIPE_KEY } from './recipe.js';
 
 const FORMAT = 'safetensors';
 
@@ -46,7 +46,7 @@ const DTYPE_SIZES: Readonly<Record<string, number>> = {
 };
 
 /** The dtypes this reader converts to float32. */
-export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
+export type SafetensorsDtype = FloatDtype;
 const LOADABLE: readonly string[] = ['F32', 'F16', 'BF16'];
 
 export interface SafetensorsTensor extends DecodedTensor {
@@ -64,56 +64,7 @@ export interface SafetensorsFile {
 const fail = (message: string, offset: number, tensor?: string): FormatError =>
   new FormatError(oneLine(message), FORMAT, offset, tensor === undefined ? undefined : oneLine(tensor));
 
-function asBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) {
-    const v = bytes as ArrayBufferView;
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  }
-  throw new InputError(`${what} must be given as a Uint8Array or an ArrayBuffer`);
-}
-export { asBytes as toBytes };
-
-// One float16 decoder for the project (src/codec/float16.ts); these names are the public ones.
-export { fromFloat16Bits as halfToFloat, halfTable } from '../codec/float16.js';
-
 const UTF8 = new TextEncoder();
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-const widen = (h: number, dtype: 'F16' | 'BF16'): number => {
-  if (dtype === 'F16') return halfTable()[h]!;
-  WIDEN_U32[0] = h << 16;
-  return WIDEN_F32[0]!;
-};
-const WIDEN_F32 = new Float32Array(1);
-const WIDEN_U32 = new Uint32Array(WIDEN_F32.buffer);
-
-/** `count` little-endian values of `dtype` at `offset` (any alignment) as float32. */
-export function readFloats(bytes: Uint8Array, offset: number, count: number, dtype: SafetensorsDtype): Float32Array {
-  const out = new Float32Array(count);
-  if (!LITTLE_ENDIAN) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (dtype === 'F32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(offset + 4 * i, true);
-    else for (let i = 0; i < count; i++) out[i] = widen(view.getUint16(offset + 2 * i, true), dtype);
-    return out;
-  }
-  if (dtype === 'F32') {
-    new Uint8Array(out.buffer).set(bytes.subarray(offset, offset + 4 * count));
-    return out;
-  }
-  // Copied first: the data may sit at an odd offset, and an aligned Uint16Array reads fastest.
-  const halves = new Uint16Array(count);
-  new Uint8Array(halves.buffer).set(bytes.subarray(offset, offset + 2 * count));
-  if (dtype === 'F16') {
-    const table = halfTable();
-    for (let i = 0; i < count; i++) out[i] = table[halves[i]!]!;
-  } else {
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
-  }
-  return out;
-}
 
 /** Product of the dims, or undefined when it is not a safe integer. */
 function elementCount(shape: readonly number[]): number | undefined {
@@ -234,8 +185,8 @@ function parseHeader(b: Uint8Array): { entries: Entry[]; metadata: Record<string
  * contiguous, non-overlapping and covering the data exactly); a malformed file or a dtype other
  * than F32, F16 or BF16 is a {@link FormatError} naming the tensor and the byte offset.
  */
-export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
-  const b = asBytes(bytes, 'a safetensors file');
+export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
+  const b = toBytes(bytes, 'a safetensors file');
   const { entries, metadata, dataStart } = parseHeader(b);
   for (const e of entries) {
     if (!LOADABLE.includes(e.dtype)) {
@@ -254,10 +205,23 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsF
 /** The archs whose weights can be told apart by names and shapes (simple-bypass and v1.0-caffe have v1.0's). */
 const DISTINCT_ARCHS: readonly ArchName[] = ['v1.0', 'v1.1', 'complex-bypass'];
 
-/** Which archs a set of names and shapes loads into, checked name by name and shape by shape. */
+/** The prefix `nn.DataParallel` and `DistributedDataParallel` put before every name of the state_dicts they save. */
+const MODULE_PREFIX = 'module.';
+
+/** How many classes a state_dict scores: `classifier.1.weight`'s first dimension (conv10's filters). */
+function classesOf(weights: ReadonlyMap<string, { readonly shape: readonly number[] }>): number {
+  const n = weights.get('classifier.1.weight')?.shape[0];
+  return n !== undefined && Number.isSafeInteger(n) && n >= 1 ? n : 1000;
+}
+
+/**
+ * Which archs a set of names and shapes loads into, checked name by name and shape by shape,
+ * conv10 for as many classes as `classifier.1.weight` has.
+ */
 export function archsFitting(weights: ReadonlyMap<string, { readonly shape: readonly number[] }>): ArchName[] {
+  const classes = classesOf(weights);
   const fits = (arch: ArchName): boolean => {
-    const expected = expectedWeights(plan(ARCHS[arch]));
+    const expected = expectedWeights(plan(withClasses(ARCHS[arch], classes)));
     if (expected.size !== weights.size) return false;
     for (const [name, shape] of expected) {
       const t = weights.get(name);
@@ -268,20 +232,27 @@ export function archsFitting(weights: ReadonlyMap<string, { readonly shape: read
   return (Object.keys(ARCHS) as ArchName[]).filter(fits);
 }
 
+/** `arch` with conv10 for the state_dict's classes: the name when that is the built-in network. */
+export function fitArch(weights: ReadonlyMap<string, { readonly shape: readonly number[] }>, arch: ArchName): ArchName | Arch {
+  return archOrName(withClasses(ARCHS[arch], classesOf(weights)));
+}
+
 /**
  * The SqueezeNet a torchvision-named state_dict belongs to, from its names and shapes:
  * `features.0.weight` [96, 3, 7, 7] is the v1.0 family, [64, 3, 3, 3] v1.1, and `.bypass`
- * tensors complex-bypass. v1.0 weights also run as `v1.0-caffe` (conv10 padded, input 227) and
- * `simple-bypass`, which have the same tensors: `v1.0` (torchvision) is returned for them.
- * Throws a {@link WeightError} naming the first tensor that fits no SqueezeNet.
+ * tensors complex-bypass; conv10 (`classifier.1`) may have any number of filters (a fine-tuned
+ * network's classes: the result is then `withClasses(arch, N)`). v1.0 weights also run as
+ * `v1.0-caffe` (conv10 padded, input 227) and `simple-bypass`, which have the same tensors:
+ * `v1.0` (torchvision) is returned for them. Throws a {@link WeightError} naming the first tensor
+ * that fits no SqueezeNet.
  */
-export function inferArch(weights: ReadonlyMap<string, { readonly shape: readonly number[] }>): ArchName {
+export function inferArch(weights: ReadonlyMap<string, { readonly shape: readonly number[] }>): ArchName | Arch {
   const fitting = archsFitting(weights);
-  for (const arch of DISTINCT_ARCHS) if (fitting.includes(arch)) return arch;
+  for (const arch of DISTINCT_ARCHS) if (fitting.includes(arch)) return fitArch(weights, arch);
   // Say why, against the closest network: the one conv1 points to.
   const conv1 = weights.get('features.0.weight');
   const guess: ArchName = [...weights.keys()].some((n) => n.includes('.bypass.')) ? 'complex-bypass' : conv1?.shape[0] === 64 ? 'v1.1' : 'v1.0';
-  const expected = expectedWeights(plan(ARCHS[guess]));
+  const expected = expectedWeights(plan(withClasses(ARCHS[guess], classesOf(weights))));
   for (const [name, t] of weights) {
     const shape = expected.get(name);
     if (shape === undefined) throw new WeightError(`not a tensor of any SqueezeNet (closest: ${guess})`, name);
@@ -295,15 +266,51 @@ export function inferArch(weights: ReadonlyMap<string, { readonly shape: readonl
   throw new WeightError('fits no SqueezeNet', '(weights)');
 }
 
+/** The state_dict with `module.` taken off every name, when every name has it (and nothing else changes). */
+export function stripModulePrefix<T>(weights: ReadonlyMap<string, T>): { weights: Map<string, T>; stripped: boolean } {
+  const names = [...weights.keys()];
+  if (names.length === 0 || !names.every((n) => n.startsWith(MODULE_PREFIX))) return { weights: new Map(weights), stripped: false };
+  return { weights: new Map([...weights].map(([n, t]) => [n.slice(MODULE_PREFIX.length), t])), stripped: true };
+}
+
 /**
- * Reads a safetensors file of torchvision SqueezeNet weights and loads the network, its arch
- * inferred from the tensors unless `options.arch` says otherwise (e.g. `'v1.0-caffe'` for v1.0
- * weights). torchvision-trained weights expect `preprocess(image, 'torchvision')`.
+ * Decodes a safetensors file of torchvision SqueezeNet weights: the tensors (with the `module.`
+ * prefix of a state_dict saved from `nn.DataParallel` taken off, with a note), the network
+ * (`__metadata__` `arch` when it names one the tensors fit, else inferred from names and shapes;
+ * `maxpool: floor` for pools that round down), and the recipe (`__metadata__` `recipe`, else
+ * `caffe` for the Caffe form, else `torchvision` as a guess).
+ */
+export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): DecodedWeights {
+  const file = readSafetensors(bytes);
+  const notes: string[] = [];
+  const { weights, stripped } = stripModulePrefix<DecodedTensor>(file.tensors);
+  if (stripped) {
+    notes.push(`every tensor name starts with ${JSON.stringify(MODULE_PREFIX)} (a state_dict saved from nn.DataParallel): the prefix was stripped`);
+  }
+  let arch: ArchName | Arch = inferArch(weights);
+  const named = file.metadata.arch;
+  if (named !== undefined) {
+    if (Object.hasOwn(ARCHS, named) && archsFitting(weights).includes(named as ArchName)) arch = fitArch(weights, named as ArchName);
+    else notes.push(`__metadata__ arch=${JSON.stringify(named.slice(0, 40))} is not a network these tensors fit: ${describeArch(arch)} inferred from them`);
+  }
+  const pool = file.metadata.maxpool;
+  if (pool === 'floor' || pool === 'ceil') arch = archOrName(withPooling(typeof arch === 'string' ? ARCHS[arch] : arch, pool));
+  else if (pool !== undefined) notes.push(`__metadata__ maxpool=${JSON.stringify(pool.slice(0, 40))} is not ceil or floor: ignored`);
+  const r = inferRecipe(arch, file.metadata[RECIPE_KEY]);
+  return { format: 'safetensors', arch, weights, recipe: r.recipe, recipeSource: r.recipeSource, notes: [...notes, ...r.notes] };
+}
+
+/**
+ * Reads a safetensors file of torchvision SqueezeNet weights and loads the network as
+ * {@link decodeSafetensors} finds it (`options.arch` may name another with the same tensors,
+ * e.g. `'v1.0-caffe'` for v1.0 weights), with its recipe unless `options.recipe` says otherwise.
  */
 export async function loadSafetensors(
   bytes: Uint8Array | ArrayBuffer,
   options: Omit<LoadOptions, 'weights'> = {},
 ): Promise<SqueezeNet> {
-  const { tensors } = decodeSafetensors(bytes);
-  return SqueezeNet.load({ ...options, arch: options.arch ?? inferArch(tensors), weights: tensors });
+  const d = decodeSafetensors(bytes);
+  const arch = options.arch === undefined ? d.arch : typeof options.arch === 'string' && Object.hasOwn(ARCHS, options.arch) ? fitArch(d.weights, options.arch) : options.arch;
+  const recipe = options.recipe ?? (options.arch === undefined || d.recipeSource.kind === 'metadata' ? d.recipe : inferRecipe(arch, undefined).recipe);
+  return SqueezeNet.load({ ...options, arch, weights: d.weights, recipe });
 }

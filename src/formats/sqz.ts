@@ -2,7 +2,8 @@
 // sharing, relative-position sparse storage and Huffman coding (Han, Mao, Dally, ICLR 2016), in a
 // versioned, checksummed, self-describing file. docs/FORMAT.md describes it byte by byte:
 //
-//   magic "\x89SQZ\r\n\x1a\n", version, architecture name, a record per layer (name, shape,
+//   magic "\x89SQZ\r\n\x1a\n", version, architecture name, [version 2: metadata such as the
+//   recipe], a record per layer (name, shape,
 //   flags, code and gap widths, codebook size, entry count, stream sizes, payload CRC-32),
 //   header CRC-32; then per layer: codebook and biases (float32 or float16 each), the code
 //   stream, the gap stream (each fixed-width or canonical Huffman). Version 3 keeps the header
@@ -13,7 +14,7 @@
 // payload's CRC before it is decoded: a malformed file is a FormatError naming the layer and the
 // byte offset, never a RangeError or a hang.
 
-import { ARCHS, type ArchName } from '../arch.js';
+import { ARCHS, archOrName, withClasses, withPooling, type Arch, type ArchName } from '../arch.js';
 import { BitReader, BitWriter } from '../codec/bits.js';
 import { crc32 } from '../codec/crc32.js';
 import { fromFloat16Bits, toFloat16Bits } from '../codec/float16.js';
@@ -21,18 +22,26 @@ import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProb
 import { decodeContextPayload, encodeContextPayload } from '../codec/context-model.js';
 import { FormatError, InputError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
-import type { DecodedTensor } from './deepcompression.js';
+import { toBytes, type DecodedTensor, type DecodedWeights } from './common.js';
+import { inferRecipe, RECIPE_KEY } from './recipe.js';
 
 export const SQZ_FORMAT = 'squeezenet .sqz';
 /** The first 8 bytes of every .sqz file (PNG's trick: a high byte, then CR LF, ^Z and LF to catch text-mode damage). */
 export const SQZ_MAGIC: readonly number[] = [0x89, 0x53, 0x51, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a];
 /**
  * The newest version this library writes and reads: 3, whose payloads are context-modelled range
- * coding. Version 1 (Huffman or fixed-width streams) is still read and written (`version: 1`).
+ * coding. Version 2 adds a metadata block after the architecture name (version 3 has it too); a
+ * file without metadata and not asked for version 3 is written as version 1.
  */
 export const SQZ_VERSION = 3;
 /** The versions this library reads. */
-export const SQZ_VERSIONS: readonly number[] = [1, 3];
+export const SQZ_VERSIONS: readonly number[] = [1, 2, 3];
+/** Metadata: at most this many entries, keys of 1..64 printable ASCII characters, values of at most 4096 UTF-8 bytes. */
+export const SQZ_MAX_METADATA = 255;
+const MAX_KEY = 64;
+const MAX_VALUE = 4096;
+/** The metadata key saying how the max pools round (`ceil` or `floor`) when not as the named network's. */
+export const SQZ_MAXPOOL_KEY = 'maxpool';
 /** Code and gap widths: 1..12 bits. */
 export const SQZ_MAX_WIDTH = 12;
 /** The largest tensor a layer may declare (weights), so a forged header cannot make the reader allocate gigabytes. */
@@ -73,11 +82,18 @@ export interface SqzFile {
   /** The network the layers belong to: an `ArchName` such as `v1.0-caffe`. */
   readonly arch: string;
   /**
-   * The container version: 1 (the default when writing: Huffman or fixed-width streams, as each
-   * layer's flags say) or 3 (every payload context-modelled and range-coded; the layers' Huffman
-   * flags and gap widths do not apply, and each codebook is stored as its used values only,
-   * ascending, the codes renumbered to match). A file read from version 3 lists every position of
-   * each layer as an entry (gaps 0, gap width 1).
+   * Key-value text (versions 2 and 3): `recipe` (`caffe` or `torchvision`, the preprocessing the
+   * weights were trained with), `maxpool` (`floor` when the network's pools round down), or
+   * anything else.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The container version. Writing: 3 asks for context-modelled payloads (every payload range-
+   * coded; the layers' Huffman flags and gap widths do not apply, and each codebook is stored as
+   * its used values only, ascending, the codes renumbered to match); otherwise version 2 when
+   * there is metadata, else 1 (Huffman or fixed-width streams, as each layer's flags say).
+   * Reading: the file's. A file read from version 3 lists every position of each layer as an
+   * entry (gaps 0, gap width 1).
    */
   readonly version?: number;
   readonly layers: readonly SqzLayer[];
@@ -146,9 +162,20 @@ export function writeSqz(file: SqzFile): SqzWritten {
     throw new InputError(`cannot write .sqz: ${what}`);
   };
   if (!printable(file.arch) || file.arch.length > 64) bad(`architecture name ${JSON.stringify(file.arch)} must be 1..64 printable ASCII characters`);
+  const metadata = Object.entries(file.metadata ?? {});
+  if (metadata.length > SQZ_MAX_METADATA) bad(`${metadata.length} metadata entries; at most ${SQZ_MAX_METADATA}`);
+  const metaBytes: number[] = [];
+  for (const [key, value] of metadata) {
+    if (!printable(key) || key.length > MAX_KEY) bad(`metadata key ${JSON.stringify(key)} must be 1..${MAX_KEY} printable ASCII characters`);
+    if (typeof value !== 'string') bad(`metadata ${key} must be a string`);
+    const v = UTF8.encode(value);
+    if (v.length > MAX_VALUE) bad(`metadata ${key} is ${v.length} bytes of UTF-8; at most ${MAX_VALUE}`);
+    metaBytes.push(key.length, ...ascii(key), v.length & 0xff, v.length >>> 8, ...v);
+  }
   if (file.layers.length < 1 || file.layers.length > 0xffff) bad(`${file.layers.length} layers; 1..65535 allowed`);
-  const version = file.version ?? 1;
-  if (!SQZ_VERSIONS.includes(version)) bad(`version ${version}; this library writes versions ${SQZ_VERSIONS.join(' and ')}`);
+  if (file.version !== undefined && !SQZ_VERSIONS.includes(file.version)) bad(`version ${file.version}; this library writes versions ${SQZ_VERSIONS.join(', ')}`);
+  // Version 3 when asked for; otherwise 2 when there is metadata to hold, else 1.
+  const version = file.version === 3 ? 3 : metadata.length > 0 ? 2 : 1;
   const names = new Set<string>();
   const payloads = file.layers.map((l) => {
     const at = `layer ${l.name}`;
@@ -212,6 +239,7 @@ export function writeSqz(file: SqzFile): SqzWritten {
   });
 
   const header: number[] = [...SQZ_MAGIC, version & 0xff, version >>> 8, file.arch.length, ...ascii(file.arch)];
+  if (version >= 2) header.push(metadata.length, ...metaBytes);
   const u16 = (v: number): void => void header.push(v & 0xff, v >>> 8);
   const u32 = (v: number): void => void header.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
   u16(file.layers.length);
@@ -316,21 +344,13 @@ interface LayerRecord {
   end: number;
 }
 
-function asBytes(bytes: Uint8Array | ArrayBuffer): Uint8Array {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) {
-    const v = bytes as ArrayBufferView;
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  }
-  throw new InputError('a .sqz file must be given as a Uint8Array or an ArrayBuffer');
-}
+const UTF8 = new TextEncoder();
 
 const fail = (message: string, offset: number, layer?: string): FormatError => new FormatError(message, SQZ_FORMAT, offset, layer);
 
 // Walks the header: magic, version, every record, the header CRC; then checks each field and lays
 // out the payloads against the file length. Nothing is allocated by size before this passes.
-function readHeader(b: Uint8Array, view: DataView): { arch: string; version: number; records: LayerRecord[]; headerEnd: number } {
+function readHeader(b: Uint8Array, view: DataView): { arch: string; version: number; metadata: Record<string, string>; records: LayerRecord[]; headerEnd: number } {
   const hex = (from: number, to: number): string => Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
   const magicHex = SQZ_MAGIC.map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
   for (let i = 0; i < Math.min(b.length, SQZ_MAGIC.length); i++) {
@@ -350,7 +370,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; version: num
   need(2);
   const version = view.getUint16(o, true);
   if (!SQZ_VERSIONS.includes(version)) {
-    throw fail(`version ${version}; this library reads versions ${SQZ_VERSIONS.join(' and ')} (written by a ${version > SQZ_VERSION ? 'newer' : 'different'} squeezenet-wasm?)`, o);
+    throw fail(`version ${version}; this library reads versions ${SQZ_VERSIONS.slice(0, -1).join(', ')} and ${SQZ_VERSION} (written by a ${version > SQZ_VERSION ? 'newer' : 'different'} squeezenet-wasm?)`, o);
   }
   o += 2;
   where = 'the architecture name';
@@ -361,6 +381,28 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; version: num
   need(archLen);
   const arch = String.fromCharCode(...b.subarray(o, o + archLen));
   o += archLen;
+  const metaFields: { key: string; keyAt: number; value: Uint8Array }[] = [];
+  if (version >= 2) {
+    where = 'the metadata count';
+    need(1);
+    const entries = b[o]!;
+    o += 1;
+    for (let i = 0; i < entries; i++) {
+      where = `metadata entry ${i + 1} of ${entries}`;
+      need(1);
+      const keyLen = b[o]!;
+      const keyAt = o;
+      o += 1;
+      need(keyLen + 2);
+      const key = String.fromCharCode(...b.subarray(o, o + keyLen));
+      o += keyLen;
+      const valueLen = view.getUint16(o, true);
+      o += 2;
+      need(valueLen);
+      metaFields.push({ key, keyAt, value: b.subarray(o, o + valueLen) });
+      o += valueLen;
+    }
+  }
   where = 'the layer count';
   need(2);
   const count = view.getUint16(o, true);
@@ -412,6 +454,17 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; version: num
 
   // The CRC matches: now the values themselves.
   if (archLen === 0 || !printable(arch)) throw fail(`the architecture name must be printable ASCII, got ${JSON.stringify(arch)}`, archAt);
+  const metadata: Record<string, string> = {};
+  for (const m of metaFields) {
+    if (m.key.length === 0 || m.key.length > MAX_KEY || !printable(m.key)) throw fail(`metadata key ${JSON.stringify(m.key)} must be 1..${MAX_KEY} printable ASCII characters`, m.keyAt);
+    if (Object.hasOwn(metadata, m.key)) throw fail(`metadata key ${m.key} appears twice`, m.keyAt);
+    if (m.value.length > MAX_VALUE) throw fail(`metadata ${m.key} is ${m.value.length} bytes; at most ${MAX_VALUE}`, m.keyAt);
+    try {
+      metadata[m.key] = STRICT_UTF8.decode(m.value);
+    } catch {
+      throw fail(`metadata ${m.key} is not valid UTF-8`, m.keyAt);
+    }
+  }
   if (count === 0) throw fail('the file has no layers', countAt);
   const names = new Set<string>();
   let p = headerEnd;
@@ -455,7 +508,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; version: num
   if (p !== b.length) {
     throw fail(`${b.length - p} bytes after the last layer's payload, which ends at byte ${p}; the file must end there`, p, records.at(-1)!.name);
   }
-  return { arch, version, records, headerEnd };
+  return { arch, version, metadata, records, headerEnd };
 }
 
 // A version 3 record: flags 4 and 8 only, B 1..12, K <= 2^B - 1, gap width 0, n (the non-zero
@@ -603,11 +656,13 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord, version: numbe
 
 /** Reads and checks a whole .sqz file: the architecture name and every layer's codebook, biases, codes and gaps. */
 export function readSqz(bytes: Uint8Array | ArrayBuffer): SqzFile {
-  const b = asBytes(bytes);
+  const b = toBytes(bytes, 'a .sqz file');
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const { arch, version, records } = readHeader(b, view);
-  return { arch, version, layers: records.map((r) => readLayer(b, view, r, version)) };
+  const { arch, version, metadata, records } = readHeader(b, view);
+  return { arch, version, metadata, layers: records.map((r) => readLayer(b, view, r, version)) };
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The dense weight tensor of a layer: `codebook[code]` at each entry's position, 0 elsewhere. */
 export function layerWeights(layer: SqzLayer): Float32Array {
@@ -621,11 +676,36 @@ export function layerWeights(layer: SqzLayer): Float32Array {
 }
 
 /**
- * Decodes a .sqz file into torchvision-named tensors (`features.0.weight`, ..., `classifier.1.bias`).
- * A malformed file throws a {@link FormatError} naming the layer and the byte offset.
+ * Decodes a .sqz file: the network it names (with conv10's classes from its shape and the
+ * pool rounding from its metadata), torchvision-named tensors (`features.0.weight`, ...,
+ * `classifier.1.bias`) and the recipe (its metadata, else v1.0-caffe's Caffe form, else
+ * torchvision's, as a guess). A malformed file throws a {@link FormatError} naming the layer and
+ * the byte offset.
  */
-export function decodeSqz(bytes: Uint8Array | ArrayBuffer): Map<string, DecodedTensor> {
-  return sqzTensors(readSqz(bytes));
+export function decodeSqz(bytes: Uint8Array | ArrayBuffer): DecodedWeights {
+  return sqzWeights(readSqz(bytes));
+}
+
+/** {@link decodeSqz} for a file already read. */
+export function sqzWeights(file: SqzFile): DecodedWeights {
+  const arch = sqzArch(file);
+  const r = inferRecipe(arch, file.metadata?.[RECIPE_KEY]);
+  return { format: 'sqz', arch, weights: sqzTensors(file), recipe: r.recipe, recipeSource: r.recipeSource, notes: r.notes };
+}
+
+/** The metadata a network needs besides its name: `maxpool` when its pools round otherwise. Throws InputError for a network .sqz cannot name. */
+export function sqzArchMetadata(arch: Arch): Record<string, string> {
+  const base = ARCHS[arch.name];
+  if (base === undefined) throw new InputError(`cannot write .sqz for ${JSON.stringify(arch.name)}: not a network this library names`);
+  const pools = arch.layers.filter((l) => l.kind === 'maxpool');
+  if (pools.some((p) => p.kind === 'maxpool' && p.padEnd !== undefined)) {
+    throw new InputError(`cannot write .sqz for ${arch.name} with max pools spelled with end pads (an ONNX graph's): .sqz records only ceil or floor rounding`);
+  }
+  const rounding = new Set(pools.map((p) => (p.kind === 'maxpool' && p.ceil ? 'ceil' : 'floor')));
+  if (rounding.size > 1) throw new InputError(`cannot write .sqz for ${arch.name} with pools of both roundings`);
+  const base0 = base.layers.find((l) => l.kind === 'maxpool');
+  const r = [...rounding][0];
+  return r !== undefined && base0?.kind === 'maxpool' && (base0.ceil ? 'ceil' : 'floor') !== r ? { [SQZ_MAXPOOL_KEY]: r } : {};
 }
 
 /** The tensors of a file already read. */
@@ -638,16 +718,28 @@ export function sqzTensors(file: SqzFile): Map<string, DecodedTensor> {
   return out;
 }
 
-/** The architecture a .sqz file names, checked against the ones this library knows. */
-export function sqzArch(file: SqzFile): ArchName {
-  if (!(file.arch in ARCHS)) {
+/**
+ * The network a .sqz file holds: the architecture it names (checked against the ones this
+ * library knows), with conv10 for as many classes as its `classifier.1` layer has and the max
+ * pools rounding as its `maxpool` metadata says; the name when that is the built-in network.
+ */
+export function sqzArch(file: SqzFile): ArchName | Arch {
+  if (!Object.hasOwn(ARCHS, file.arch)) {
     throw new FormatError(
       `architecture ${JSON.stringify(file.arch)} is not one this library knows (${Object.keys(ARCHS).join(', ')}); pass { arch } to load it`,
       SQZ_FORMAT,
       10,
     );
   }
-  return file.arch as ArchName;
+  let arch: Arch = ARCHS[file.arch as ArchName];
+  const classes = file.layers.find((l) => l.name === 'classifier.1')?.shape[0];
+  if (classes !== undefined) arch = withClasses(arch, classes);
+  const pool = file.metadata?.[SQZ_MAXPOOL_KEY];
+  if (pool !== undefined) {
+    if (pool !== 'ceil' && pool !== 'floor') throw new FormatError(`metadata ${SQZ_MAXPOOL_KEY}=${JSON.stringify(pool)}: ceil or floor expected`, SQZ_FORMAT, 10);
+    arch = withPooling(arch, pool);
+  }
+  return archOrName(arch);
 }
 
 /**
@@ -658,6 +750,6 @@ export function sqzArch(file: SqzFile): ArchName {
  * ```
  */
 export async function loadSqz(bytes: Uint8Array | ArrayBuffer, options: Omit<LoadOptions, 'weights'> = {}): Promise<SqueezeNet> {
-  const file = readSqz(bytes);
-  return SqueezeNet.load({ ...options, arch: options.arch ?? sqzArch(file), weights: sqzTensors(file) });
+  const d = decodeSqz(bytes);
+  return SqueezeNet.load({ ...options, arch: options.arch ?? d.arch, weights: d.weights, recipe: options.recipe ?? d.recipe });
 }

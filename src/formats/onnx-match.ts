@@ -1,377 +1,54 @@
-// ONNX models of SqueezeNet v1.0 and v1.1 (torchvision exports, the ONNX model zoo's Caffe2 and
-// MXNet conversions), whatever their tensor names: the graph is walked from its input and matched
-// layer by layer against the arch tables, and the convolution weights are taken in that order.
+// Matching an ONNX graph (an OnnxModel, see ./onnx-read.ts) to a SqueezeNet: torchvision
+// exports, the ONNX model zoo's Caffe2 and MXNet conversions, float16 conversions, whatever their
+// tensor names. The graph is walked from its input and matched layer by layer against the arch
+// tables, and the convolution weights are taken in that order.
 //
-//   input -> Conv -> Relu -> MaxPool -> Fire ... -> [Dropout] -> Conv -> Relu -> global average
-//         -> [Flatten | Reshape | Squeeze] -> [Softmax]
+//   input -> [Cast] -> Conv -> Relu -> MaxPool -> Fire ... -> [Dropout] -> Conv -> Relu
+//         -> global average -> [Flatten | Reshape | Squeeze] -> [Softmax] -> [Cast]
 //   Fire:  x -> Conv 1x1 -> Relu -+-> Conv 1x1 -> Relu -+-> Concat(axis 1) [-> Add(x or Conv 1x1(x))]
 //                                 +-> Conv 3x3 -> Relu -+
 //
 // Every attribute that changes the arithmetic (kernel_shape, strides, pads, dilations, group,
-// auto_pad, ceil_mode) is read and checked; a graph this engine cannot run exactly is a
-// FormatError naming the node and the operator or attribute. Only the parts of onnx.proto that
-// this needs are read (ModelProto.ir_version, opset_import, graph; GraphProto node, initializer,
-// input, output; NodeProto; AttributeProto; TensorProto; ValueInfoProto), with a bounds-checked
-// protobuf reader (./protobuf.ts). Field numbers from onnx/onnx.proto.
+// auto_pad, ceil_mode) is read and checked. Max pools are taken as the graph spells them (ceil or
+// floor, end pads), conv10 with any number of classes, weights through Identity and Cast nodes;
+// the result is a built-in network or a table derived from one (`withClasses`, other pools). A
+// graph this engine cannot run exactly is a FormatError naming the node and the operator or
+// attribute.
 
-import { ARCHS, ARCH_NAMES, type ArchName, type LayerSpec } from '../arch.js';
+import {
+  ARCHS,
+  ARCH_NAMES,
+  archOrName,
+  classifierSpec,
+  describeArch,
+  isCaffeForm,
+  poolRounding,
+  withClasses,
+  type Arch,
+  type ArchName,
+  type AvgPoolSpec,
+  type LayerSpec,
+  type MaxPoolSpec,
+} from '../arch.js';
 import { FormatError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { plan, poolOutSize } from '../plan.js';
-import type { DecodedTensor } from './deepcompression.js';
-import { ProtoBuffer, type ProtoField } from './protobuf.js';
-import { halfTable, readFloats, toBytes } from './safetensors.js';
-
-const FORMAT = 'ONNX';
-
-/** TensorProto.DataType names, for messages. */
-const DATA_TYPES: Readonly<Record<number, string>> = {
-  0: 'UNDEFINED', 1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING',
-  9: 'BOOL', 10: 'FLOAT16', 11: 'DOUBLE', 12: 'UINT32', 13: 'UINT64', 14: 'COMPLEX64', 15: 'COMPLEX128',
-  16: 'BFLOAT16', 17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ', 19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4', 22: 'INT4',
-};
-const FLOAT = 1;
-const INT64 = 7;
-const FLOAT16 = 10;
-const BFLOAT16 = 16;
-const typeName = (t: number): string => DATA_TYPES[t] ?? `data type ${t}`;
-
-/** A TensorProto, its data left in the file until asked for. */
-export interface OnnxTensor {
-  readonly name: string;
-  readonly dims: readonly number[];
-  readonly dataType: number;
-  /** Byte offset of the TensorProto. */
-  readonly offset: number;
-  /** raw_data as [start, end) byte offsets. */
-  readonly raw?: readonly [number, number];
-  readonly floatData: readonly ProtoField[];
-  readonly int32Data: readonly ProtoField[];
-  readonly int64Data: readonly ProtoField[];
-  /** data_location EXTERNAL or external_data given: the values are in another file. */
-  readonly external: boolean;
-}
-
-export interface OnnxAttribute {
-  readonly name: string;
-  readonly type: number;
-  readonly offset: number;
-  readonly f?: number;
-  readonly i?: number;
-  readonly s?: string;
-  readonly t?: OnnxTensor;
-  readonly ints: readonly number[];
-  readonly floats: readonly number[];
-}
-
-export interface OnnxNode {
-  readonly name: string;
-  readonly opType: string;
-  readonly domain: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: ReadonlyMap<string, OnnxAttribute>;
-  /** Byte offset of the NodeProto. */
-  readonly offset: number;
-}
-
-export interface OnnxValueInfo {
-  readonly name: string;
-  /** Element type (TensorProto.DataType), 0 when not given. */
-  readonly elemType: number;
-  /** Dims: a number, a symbolic name, or undefined; undefined when no shape is given. */
-  readonly shape?: readonly (number | string | undefined)[];
-}
-
-export interface OnnxGraph {
-  readonly name: string;
-  readonly nodes: readonly OnnxNode[];
-  readonly initializers: ReadonlyMap<string, OnnxTensor>;
-  readonly sparseInitializers: ReadonlySet<string>;
-  readonly inputs: readonly OnnxValueInfo[];
-  readonly outputs: readonly OnnxValueInfo[];
-}
-
-export interface OnnxModel {
-  readonly irVersion: number;
-  /** opset_import: domain ('' is the default ONNX domain) to version. */
-  readonly opsets: ReadonlyMap<string, number>;
-  readonly producerName: string;
-  readonly producerVersion: string;
-  readonly graph: OnnxGraph;
-}
-
-// --- Protobuf messages -------------------------------------------------------------------------
-
-function parseTensor(p: ProtoBuffer, f: ProtoField): OnnxTensor {
-  p.expectWire(f, 2, 'TensorProto');
-  let name = '';
-  const dims: number[] = [];
-  let dataType = 0;
-  let raw: [number, number] | undefined;
-  const floatData: ProtoField[] = [];
-  const int32Data: ProtoField[] = [];
-  const int64Data: ProtoField[] = [];
-  let external = false;
-  p.fields(f.start, f.end, 'TensorProto', (g) => {
-    switch (g.field) {
-      case 1: p.ints(g, 'TensorProto.dims', dims); break;
-      case 2: dataType = p.int(g, 'TensorProto.data_type'); break;
-      case 3: throw p.fail('TensorProto.segment (a tensor split across messages) is not supported', g.offset, name || undefined);
-      case 4: floatData.push(g); break;
-      case 5: int32Data.push(g); break;
-      case 7: int64Data.push(g); break;
-      case 8: name = p.string(g, 'TensorProto.name'); break;
-      case 9: p.expectWire(g, 2, 'TensorProto.raw_data'); raw = [g.start, g.end]; break;
-      case 13: external = true; break;
-      case 14: if (p.int(g, 'TensorProto.data_location') === 1) external = true; break;
-      default: break;
-    }
-  });
-  return { name, dims, dataType, offset: f.offset, ...(raw ? { raw } : {}), floatData, int32Data, int64Data, external };
-}
-
-function parseAttribute(p: ProtoBuffer, f: ProtoField): OnnxAttribute {
-  p.expectWire(f, 2, 'AttributeProto');
-  let name = '';
-  let type = 0;
-  const a: { f?: number; i?: number; s?: string; t?: OnnxTensor } = {};
-  const ints: number[] = [];
-  const floats: number[] = [];
-  p.fields(f.start, f.end, 'AttributeProto', (g) => {
-    switch (g.field) {
-      case 1: name = p.string(g, 'AttributeProto.name'); break;
-      case 2: a.f = p.float(g, 'AttributeProto.f'); break;
-      case 3: a.i = p.int(g, 'AttributeProto.i'); break;
-      case 4: a.s = p.string(g, 'AttributeProto.s'); break;
-      case 5: a.t = parseTensor(p, g); break;
-      case 7: p.floats(g, 'AttributeProto.floats', floats); break;
-      case 8: p.ints(g, 'AttributeProto.ints', ints); break;
-      case 20: type = p.int(g, 'AttributeProto.type'); break;
-      case 21: throw p.fail(`attribute ${name || '(unnamed)'} refers to a function attribute (ref_attr_name), which is not supported`, g.offset);
-      default: break;
-    }
-  });
-  return { name, type, offset: f.offset, ...a, ints, floats };
-}
-
-function parseNode(p: ProtoBuffer, f: ProtoField): OnnxNode {
-  p.expectWire(f, 2, 'NodeProto');
-  const inputs: string[] = [];
-  const outputs: string[] = [];
-  let name = '';
-  let opType = '';
-  let domain = '';
-  const attributes = new Map<string, OnnxAttribute>();
-  p.fields(f.start, f.end, 'NodeProto', (g) => {
-    switch (g.field) {
-      case 1: inputs.push(p.string(g, 'NodeProto.input')); break;
-      case 2: outputs.push(p.string(g, 'NodeProto.output')); break;
-      case 3: name = p.string(g, 'NodeProto.name'); break;
-      case 4: opType = p.string(g, 'NodeProto.op_type'); break;
-      case 5: {
-        const a = parseAttribute(p, g);
-        if (attributes.has(a.name)) throw p.fail(`attribute ${a.name} given twice`, g.offset, name || undefined);
-        attributes.set(a.name, a);
-        break;
-      }
-      case 7: domain = p.string(g, 'NodeProto.domain'); break;
-      default: break;
-    }
-  });
-  return { name, opType, domain: domain === 'ai.onnx' ? '' : domain, inputs, outputs, attributes, offset: f.offset };
-}
-
-function parseValueInfo(p: ProtoBuffer, f: ProtoField): OnnxValueInfo {
-  p.expectWire(f, 2, 'ValueInfoProto');
-  let name = '';
-  let elemType = 0;
-  let shape: (number | string | undefined)[] | undefined;
-  p.fields(f.start, f.end, 'ValueInfoProto', (g) => {
-    if (g.field === 1) name = p.string(g, 'ValueInfoProto.name');
-    if (g.field !== 2) return;
-    p.expectWire(g, 2, 'TypeProto');
-    p.fields(g.start, g.end, 'TypeProto', (h) => {
-      if (h.field !== 1) return; // tensor_type
-      p.expectWire(h, 2, 'TypeProto.Tensor');
-      p.fields(h.start, h.end, 'TypeProto.Tensor', (k) => {
-        if (k.field === 1) elemType = p.int(k, 'TypeProto.Tensor.elem_type');
-        if (k.field !== 2) return;
-        p.expectWire(k, 2, 'TensorShapeProto');
-        shape = [];
-        p.fields(k.start, k.end, 'TensorShapeProto', (d) => {
-          if (d.field !== 1) return;
-          p.expectWire(d, 2, 'TensorShapeProto.Dimension');
-          let dim: number | string | undefined;
-          p.fields(d.start, d.end, 'TensorShapeProto.Dimension', (e) => {
-            if (e.field === 1) dim = p.int(e, 'Dimension.dim_value');
-            if (e.field === 2) dim = p.string(e, 'Dimension.dim_param');
-          });
-          shape!.push(dim);
-        });
-      });
-    });
-  });
-  return { name, elemType, ...(shape ? { shape } : {}) };
-}
-
-function parseGraph(p: ProtoBuffer, f: ProtoField): OnnxGraph {
-  p.expectWire(f, 2, 'GraphProto');
-  let name = '';
-  const nodes: OnnxNode[] = [];
-  const initializers = new Map<string, OnnxTensor>();
-  const sparseInitializers = new Set<string>();
-  const inputs: OnnxValueInfo[] = [];
-  const outputs: OnnxValueInfo[] = [];
-  p.fields(f.start, f.end, 'GraphProto', (g) => {
-    switch (g.field) {
-      case 1: nodes.push(parseNode(p, g)); break;
-      case 2: name = p.string(g, 'GraphProto.name'); break;
-      case 5: {
-        const t = parseTensor(p, g);
-        if (initializers.has(t.name)) throw p.fail(`initializer ${t.name} given twice`, g.offset);
-        initializers.set(t.name, t);
-        break;
-      }
-      case 11: inputs.push(parseValueInfo(p, g)); break;
-      case 12: outputs.push(parseValueInfo(p, g)); break;
-      case 15: {
-        // SparseTensorProto: values (1) is a TensorProto whose name is the initializer's.
-        p.expectWire(g, 2, 'SparseTensorProto');
-        p.fields(g.start, g.end, 'SparseTensorProto', (h) => {
-          if (h.field === 1) sparseInitializers.add(parseTensor(p, h).name);
-        });
-        break;
-      }
-      default: break;
-    }
-  });
-  return { name, nodes, initializers, sparseInitializers, inputs, outputs };
-}
-
-/**
- * Parses an ONNX file's structure: the model's versions, the graph's nodes, attributes, inputs,
- * outputs and initializers (their values stay in the file; see {@link onnxTensorValues}). Every
- * varint and length is bounds-checked: a damaged file is a {@link FormatError} with the offset.
- */
-export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
-  const b = toBytes(bytes, 'an ONNX file');
-  const p = new ProtoBuffer(b, FORMAT);
-  let irVersion = 0;
-  const opsets = new Map<string, number>();
-  let producerName = '';
-  let producerVersion = '';
-  let graph: OnnxGraph | undefined;
-  p.fields(0, b.length, 'ModelProto', (f) => {
-    switch (f.field) {
-      case 1: irVersion = p.int(f, 'ModelProto.ir_version'); break;
-      case 2: producerName = p.string(f, 'ModelProto.producer_name'); break;
-      case 3: producerVersion = p.string(f, 'ModelProto.producer_version'); break;
-      case 7:
-        if (graph) throw p.fail('ModelProto has two graphs', f.offset);
-        graph = parseGraph(p, f);
-        break;
-      case 8: {
-        p.expectWire(f, 2, 'OperatorSetIdProto');
-        let domain = '';
-        let version = 0;
-        p.fields(f.start, f.end, 'OperatorSetIdProto', (g) => {
-          if (g.field === 1) domain = p.string(g, 'OperatorSetIdProto.domain');
-          if (g.field === 2) version = p.int(g, 'OperatorSetIdProto.version');
-        });
-        opsets.set(domain === 'ai.onnx' ? '' : domain, version);
-        break;
-      }
-      default: break;
-    }
-  });
-  if (!graph) throw p.fail('no graph (ModelProto field 7): not an ONNX model', b.length);
-  return { irVersion, opsets, producerName, producerVersion, graph };
-}
-
-/** Product of dims, or a FormatError when negative or above 2^31 elements. */
-function elementCount(p: ProtoBuffer, t: OnnxTensor): number {
-  let n = 1;
-  for (const d of t.dims) {
-    if (d < 0) throw p.fail(`dims [${t.dims.join(', ')}] has a negative dimension`, t.offset, t.name);
-    n *= d;
-    if (n > 2 ** 31) throw p.fail(`dims [${t.dims.join(', ')}] hold more than 2^31 elements`, t.offset, t.name);
-  }
-  return n;
-}
-
-/**
- * An initializer's values as float32: FLOAT (raw_data or float_data), FLOAT16 and BFLOAT16
- * (raw_data, or the bit patterns in int32_data) widened exactly. Any other type, external data,
- * or a data length that disagrees with the dims is a {@link FormatError} naming the tensor.
- */
-export function onnxTensorValues(bytes: Uint8Array | ArrayBuffer, t: OnnxTensor): Float32Array {
-  const b = toBytes(bytes, 'an ONNX file');
-  const p = new ProtoBuffer(b, FORMAT);
-  return tensorFloats(p, t);
-}
-
-function tensorFloats(p: ProtoBuffer, t: OnnxTensor): Float32Array {
-  if (t.external) throw p.fail('values are stored outside the model file (external data), which is not supported', t.offset, t.name);
-  const count = elementCount(p, t);
-  const size = t.dataType === FLOAT ? 4 : t.dataType === FLOAT16 || t.dataType === BFLOAT16 ? 2 : 0;
-  if (size === 0) throw p.fail(`data type ${typeName(t.dataType)} is not supported: weights load from FLOAT, FLOAT16 or BFLOAT16`, t.offset, t.name);
-  const typed = t.dataType === FLOAT ? t.floatData : t.int32Data;
-  if (t.raw && typed.length > 0) throw p.fail('has both raw_data and typed data', t.offset, t.name);
-  if (t.raw) {
-    const [start, end] = t.raw;
-    if (end - start !== count * size) {
-      throw p.fail(`raw_data is ${end - start} bytes, dims [${t.dims.join(', ')}] of ${typeName(t.dataType)} need ${count * size}`, start, t.name);
-    }
-    return readFloats(p.bytes, start, count, t.dataType === FLOAT ? 'F32' : t.dataType === FLOAT16 ? 'F16' : 'BF16');
-  }
-  const out = new Float32Array(count);
-  let n = 0;
-  const put = (v: number, offset: number): void => {
-    if (n >= count) throw p.fail(`holds more values than dims [${t.dims.join(', ')}] = ${count}`, offset, t.name);
-    out[n++] = v;
-  };
-  if (t.dataType === FLOAT) {
-    const values: number[] = [];
-    for (const f of typed) {
-      values.length = 0;
-      p.floats(f, 'TensorProto.float_data', values);
-      for (const v of values) put(v, f.offset);
-    }
-  } else {
-    const table = halfTable();
-    const bf16 = t.dataType === BFLOAT16;
-    const bits = new Uint32Array(out.buffer);
-    for (const f of typed) {
-      p.varints32(f, 'TensorProto.int32_data', (v, offset) => {
-        if (v > 0xffff) throw p.fail(`int32_data value ${v} is not a 16-bit pattern`, offset, t.name);
-        if (n >= count) throw p.fail(`holds more values than dims [${t.dims.join(', ')}] = ${count}`, offset, t.name);
-        if (bf16) bits[n++] = v << 16;
-        else out[n++] = table[v]!;
-      });
-    }
-  }
-  if (n !== count) throw p.fail(`holds ${n} values, dims [${t.dims.join(', ')}] need ${count}`, t.offset, t.name);
-  return out;
-}
-
-/** An INT64 initializer's values (raw_data or int64_data). */
-function tensorInts(p: ProtoBuffer, t: OnnxTensor): number[] {
-  if (t.dataType !== INT64) throw p.fail(`data type ${typeName(t.dataType)}, expected INT64`, t.offset, t.name);
-  const count = elementCount(p, t);
-  const out: number[] = [];
-  if (t.raw) {
-    const [start, end] = t.raw;
-    if (end - start !== 8 * count) throw p.fail(`raw_data is ${end - start} bytes, ${count} INT64 need ${8 * count}`, start, t.name);
-    for (let i = 0; i < count; i++) {
-      const v = Number(p.view.getBigInt64(start + 8 * i, true));
-      if (!Number.isSafeInteger(v)) throw p.fail(`value ${v} out of range`, start + 8 * i, t.name);
-      out.push(v);
-    }
-  } else for (const f of t.int64Data) p.ints(f, 'TensorProto.int64_data', out);
-  if (out.length !== count) throw p.fail(`holds ${out.length} values, dims need ${count}`, t.offset, t.name);
-  return out;
-}
+import { toBytes, type DecodedTensor, type DecodedWeights } from './common.js';
+import {
+  BFLOAT16,
+  FLOAT,
+  FLOAT16,
+  ONNX_FORMAT_NAME,
+  readOnnx,
+  tensorFloats,
+  tensorInts,
+  typeName,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+} from './onnx-read.js';
+import { ProtoBuffer } from './protobuf.js';
+import { inferRecipe } from './recipe.js';
 
 // --- Recognising SqueezeNet ---------------------------------------------------------------------
 
@@ -388,7 +65,7 @@ interface ConvLayer {
 
 type Step =
   | { readonly kind: 'conv'; readonly conv: ConvLayer }
-  | { readonly kind: 'maxpool'; readonly node: OnnxNode; readonly size: number; readonly stride: number }
+  | { readonly kind: 'maxpool'; readonly node: OnnxNode; readonly size: number; readonly stride: number; readonly ceil: boolean; readonly padEnd?: readonly [number, number] }
   | {
       readonly kind: 'fire';
       readonly squeeze: ConvLayer;
@@ -397,17 +74,14 @@ type Step =
       readonly bypass?: 'simple' | 'complex';
       readonly bypassConv?: ConvLayer;
     }
-  | { readonly kind: 'avgpool'; readonly node: OnnxNode };
+  | { readonly kind: 'avgpool'; readonly node: OnnxNode; readonly window?: readonly [number, number] };
 
 /** What the network's output is: logits as `run()` returns them, or the graph's Softmax of them. */
 export type OnnxHead = 'logits' | 'softmax' | 'log-softmax';
 
 /** A SqueezeNet read from an ONNX file. */
-export interface OnnxSqueezeNet {
-  /** The network the graph is, layer for layer. */
-  readonly arch: ArchName;
-  /** torchvision state_dict names (`features.0.weight`, ...) to values and shapes. */
-  readonly weights: Map<string, DecodedTensor>;
+export interface OnnxSqueezeNet extends DecodedWeights {
+  readonly format: 'onnx';
   /** The graph's image input, as declared: dims are numbers, symbolic names or undefined. */
   readonly input: { readonly name: string; readonly shape: readonly (number | string | undefined)[] };
   /** The graph's output value. */
@@ -420,18 +94,18 @@ export interface OnnxSqueezeNet {
   /** True when the graph ends in Softmax: its output is probabilities, `run()`'s are logits. */
   readonly outputIsProbabilities: boolean;
   /**
-   * Set when the graph equals the network only at its declared input size: pools whose
-   * rounding is spelled as end pads computed for that size (torch's exports before opset 10),
-   * or an AveragePool whose kernel is the final map's size. At other sizes this engine runs
-   * SqueezeNet as defined (ceil-mode pools, global average), which the graph may not.
+   * Set when the graph's average pool is an AveragePool whose window is the final map of this
+   * (declared) input size: the global average there and at any size ending in a map of the same
+   * size, not elsewhere. The model is planned at this size; `run()` refuses sizes whose final map
+   * is another with an InputError.
    */
-  readonly checkedAtInputSize?: readonly [number, number];
+  readonly fixedInputSize?: readonly [number, number];
   /** The default-domain opset, 0 when the model names none. */
   readonly opset: number;
   readonly irVersion: number;
   readonly producer: string;
-  /** What was noticed on the way: Dropout skipped, missing biases, Softmax at the end, ... */
-  readonly notes: readonly string[];
+  /** The model's metadata_props. */
+  readonly metadata: ReadonlyMap<string, string>;
 }
 
 const label = (n: OnnxNode): string => `node ${JSON.stringify(n.name || '(unnamed)')} (${n.domain ? `${n.domain}.` : ''}${n.opType})`;
@@ -449,11 +123,11 @@ const convOut = (n: number, k: number, s: number, pad: number): number => Math.f
 
 class Matcher {
   private readonly constants = new Map<string, OnnxTensor>();
+  /** Values that are a constant through Identity or Cast nodes: value -> how, for notes. */
+  private readonly aliases = new Map<string, string>();
   private readonly consumers = new Map<string, OnnxNode[]>();
   private readonly graphOutputs: Set<string>;
   readonly notes: string[] = [];
-  /** Set when a check held only at the declared input size. */
-  pinned = false;
 
   constructor(
     readonly p: ProtoBuffer,
@@ -466,6 +140,33 @@ class Matcher {
         const t = n.attributes.get('value')?.t;
         if (t) this.constants.set(n.outputs[0], { ...t, name: n.outputs[0] });
       }
+    }
+    // torch's exporter folds equal initializers into one, read through Identity nodes; float16
+    // converters leave FLOAT16 initializers behind Cast(to FLOAT) nodes. Both are the constant
+    // itself (a Cast to float32 widens float16 exactly). Chains resolve in as many passes.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const n of g.nodes) {
+        const out = n.outputs[0];
+        const src = n.inputs[0];
+        if (n.domain !== '' || out === undefined || src === undefined || this.constants.has(out) || n.inputs.length !== 1) continue;
+        const t = this.constants.get(src);
+        if (t === undefined) continue;
+        if (n.opType === 'Identity') {
+          this.constants.set(out, t);
+          this.aliases.set(out, `${JSON.stringify(out)} is ${JSON.stringify(t.name)} through Identity`);
+          changed = true;
+        } else if (n.opType === 'Cast') {
+          const to = n.attributes.get('to')?.i;
+          const widening = to === FLOAT && (t.dataType === FLOAT || t.dataType === FLOAT16 || t.dataType === BFLOAT16);
+          if (!widening && !(to === t.dataType)) continue; // left for constant() to report
+          this.constants.set(out, t);
+          this.aliases.set(out, `${JSON.stringify(out)} is ${typeName(t.dataType)} ${JSON.stringify(t.name)} cast to ${typeName(to ?? 0)}`);
+          changed = true;
+        }
+      }
+    }
+    for (const n of g.nodes) {
       for (const i of n.inputs) {
         if (i === '') continue;
         const list = this.consumers.get(i);
@@ -535,9 +236,21 @@ class Matcher {
     const t = this.constants.get(value);
     if (t === undefined) {
       if (this.model.graph.sparseInitializers.has(value)) throw this.fail(n, `${what} ${JSON.stringify(value)} is a sparse initializer, which is not supported`);
-      throw this.fail(n, `${what} ${JSON.stringify(value)} is not an initializer or a Constant (weights computed in the graph are not supported)`);
+      const producer = this.model.graph.nodes.find((x) => x.outputs.includes(value));
+      if (producer?.opType === 'Cast') {
+        throw this.fail(n, `${what} ${JSON.stringify(value)} is a Cast to ${typeName(producer.attributes.get('to')?.i ?? 0)}; weights load through a Cast to FLOAT only`);
+      }
+      throw this.fail(n, `${what} ${JSON.stringify(value)} is not an initializer or a Constant, nor one through Identity or Cast (weights computed in the graph are not supported)`);
     }
     return t;
+  }
+
+  /** How many weights were read through Identity or Cast nodes, and an example, for the notes. */
+  aliasNote(used: readonly string[]): string | undefined {
+    const through = used.filter((v) => this.aliases.has(v));
+    if (through.length === 0) return undefined;
+    const cast = through.some((v) => this.aliases.get(v)!.includes(' cast to '));
+    return `${through.length} weight tensor${through.length === 1 ? ' is' : 's are'} read through ${cast ? 'Cast' : 'Identity'} nodes (e.g. ${this.aliases.get(through[0]!)})${cast ? ', widened exactly to float32' : ''}`;
   }
 
   /** A Conv node whose input has `inC` channels: attributes and weight shapes checked. */
@@ -578,8 +291,12 @@ class Matcher {
     return { node: n, weight, ...(bias ? { bias } : {}), inC, outC, kernel, stride, pad };
   }
 
-  /** MaxPool: must round as SqueezeNet's ceil-mode pools do, at `hw` or, when unknown, at every size. */
-  maxpool(n: OnnxNode, hw: [number, number] | undefined): { size: number; stride: number; hw: [number, number] | undefined } {
+  /**
+   * MaxPool: its window and stride, and how it rounds, normalised: `ceil` or `floor` when the
+   * graph's ceil_mode and end pads give that at every input size, else the graph's own spelling
+   * (ceil_mode and end pads), which the engine runs as it is (`MaxPoolSpec.padEnd`).
+   */
+  maxpool(n: OnnxNode): { size: number; stride: number; ceil: boolean; padEnd?: [number, number] } {
     this.attrs(n, ['kernel_shape', 'strides', 'pads', 'ceil_mode', 'dilations', 'auto_pad', 'storage_order']);
     if (n.inputs.length !== 1) throw this.fail(n, `MaxPool with ${n.inputs.length} inputs`);
     const indices = n.outputs[1];
@@ -602,43 +319,31 @@ class Matcher {
     if (pads[0] !== 0 || pads[1] !== 0) {
       throw this.fail(n, `attribute pads [${pads.join(', ')}]: padding before the first window shifts every window; SqueezeNet's pools have none`);
     }
-    const fits = (len: number, end: number): boolean => onnxPoolOut(len, size, stride, 0, end, ceil) === poolOutSize(len, size, stride, 0, true);
-    const spelled = `pads [${pads.join(', ')}] and ceil_mode ${ceil ? 1 : 0}`;
-    if (hw) {
-      hw.forEach((len, axis) => {
-        if (!fits(len, pads[2 + axis]!)) {
-          throw this.fail(
-            n,
-            `attributes ${spelled} give ${onnxPoolOut(len, size, stride, 0, pads[2 + axis]!, ceil)} outputs from ${len} along ${axis === 0 ? 'the height' : 'the width'}; SqueezeNet's pools round up (ceil_mode 1) and give ${poolOutSize(len, size, stride, 0, true)}`,
-          );
-        }
-      });
-      let everywhere = true;
-      for (let len = size; len <= 1024 && everywhere; len++) everywhere = fits(len, pads[2]!) && fits(len, pads[3]!);
-      if (!everywhere) this.pinned = true;
-      const out: [number, number] = [poolOutSize(hw[0], size, stride, 0, true), poolOutSize(hw[1], size, stride, 0, true)];
-      return { size, stride, hw: out };
+    if (pads[2]! >= size || pads[3]! >= size) {
+      throw this.fail(n, `attribute pads [${pads.join(', ')}]: an end pad as wide as the ${size}x${size} window gives windows of padding only`);
     }
-    for (let len = size; len <= 1024; len++) {
-      for (const axis of [0, 1]) {
-        if (!fits(len, pads[2 + axis]!)) {
-          throw this.fail(
-            n,
-            `attributes ${spelled} give ${onnxPoolOut(len, size, stride, 0, pads[2 + axis]!, ceil)} outputs from ${len}, SqueezeNet's ceil-mode pool ${poolOutSize(len, size, stride, 0, true)} (the graph's input has no fixed size to check at)`,
-          );
+    const same = (asCeil: boolean): boolean => {
+      for (let len = size; len <= 1024; len++) {
+        for (const end of [pads[2]!, pads[3]!]) {
+          if (onnxPoolOut(len, size, stride, 0, end, ceil) !== poolOutSize(len, size, stride, 0, asCeil)) return false;
         }
       }
-    }
-    return { size, stride, hw: undefined };
+      return true;
+    };
+    if (same(true)) return { size, stride, ceil: true };
+    if (same(false)) return { size, stride, ceil: false };
+    return { size, stride, ceil, padEnd: [pads[2]!, pads[3]!] };
   }
 }
 
-const matches = (step: Step, spec: LayerSpec): boolean => {
+const matches = (step: Step, spec: LayerSpec, classifier: boolean): boolean => {
   switch (spec.kind) {
     case 'conv':
-      return step.kind === 'conv' && step.conv.outC === spec.out && step.conv.kernel === spec.kernel && step.conv.stride === spec.stride && step.conv.pad === spec.pad;
+      // conv10's filters are the classes: any number matches (see withClasses)
+      return step.kind === 'conv' && (classifier || step.conv.outC === spec.out) && step.conv.kernel === spec.kernel && step.conv.stride === spec.stride && step.conv.pad === spec.pad;
     case 'maxpool':
-      return step.kind === 'maxpool' && step.size === spec.size && step.stride === spec.stride && spec.ceil;
+      // any rounding: the arch takes the graph's (see archFor)
+      return step.kind === 'maxpool' && step.size === spec.size && step.stride === spec.stride;
     case 'fire':
       return (
         step.kind === 'fire' &&
@@ -683,21 +388,23 @@ const describeSpec = (s: LayerSpec | undefined): string => {
 const stepNode = (s: Step): OnnxNode => (s.kind === 'conv' ? s.conv.node : s.kind === 'fire' ? s.squeeze.node : s.node);
 
 /**
- * Reads an ONNX SqueezeNet: walks the graph from its image input, recognises conv + Relu,
- * MaxPool, the Fire pattern (with Section 6's bypass Add), the final conv, the global average
- * (GlobalAveragePool, or AveragePool / ReduceMean over the whole map), Flatten / Reshape /
- * Squeeze and a final Softmax; Dropout and Identity pass through. The layers must be one of
- * {@link ARCHS} exactly (v1.0 has conv10 pads 0, v1.0-caffe 1); the weights come back under
- * torchvision's names, whatever the file calls them.
+ * Matches an ONNX model to a SqueezeNet: walks the graph from its image input, recognises
+ * conv + Relu, MaxPool, the Fire pattern (with Section 6's bypass Add), the final conv, the
+ * global average (GlobalAveragePool, or AveragePool / ReduceMean over the whole map), Flatten /
+ * Reshape / Squeeze and a final Softmax; Dropout, Identity and float Casts pass through. The
+ * layers must be those of one of {@link ARCHS} (v1.0 has conv10 pads 0, v1.0-caffe 1), with
+ * conv10 for any number of classes and max pools rounding as the graph says; the weights come
+ * back under torchvision's names, whatever the file calls them, and the recipe with the
+ * evidence for it (metadata_props `recipe`; Caffe's form, a 227 input, a Caffe producer, the
+ * zoo's `data_0` input name; else torchvision's, as a guess).
  *
- * Anything else (another operator, grouped or dilated convolutions, pools that round down, a
- * concat in the other order, external data, an unsupported data type) is a {@link FormatError}
- * naming the node, the operator or attribute and the byte offset of the node.
+ * Anything else (another operator, grouped or dilated convolutions, a concat in the other order,
+ * external data, an unsupported data type) is a {@link FormatError} naming the node, the
+ * operator or attribute and the byte offset of the node.
  */
-export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
-  const b = toBytes(bytes, 'an ONNX file');
-  const model = parseOnnx(b);
-  const p = new ProtoBuffer(b, FORMAT);
+export function matchOnnx(model: OnnxModel): OnnxSqueezeNet {
+  const b = model.bytes;
+  const p = new ProtoBuffer(b, ONNX_FORMAT_NAME);
   const m = new Matcher(p, model);
   const g = model.graph;
   const notes = m.notes;
@@ -718,8 +425,11 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
   }
   const input = images[0]!;
   const shape = input.shape ?? [];
-  if (input.elemType !== 0 && input.elemType !== FLOAT) {
-    throw p.fail(`input ${input.name} is ${typeName(input.elemType)}; only FLOAT inputs are supported`, 0);
+  if (input.elemType !== 0 && input.elemType !== FLOAT && input.elemType !== FLOAT16) {
+    throw p.fail(`input ${input.name} is ${typeName(input.elemType)}; only FLOAT and FLOAT16 inputs are supported`, 0);
+  }
+  if (input.elemType === FLOAT16) {
+    notes.push(`the graph's input ${input.name} is FLOAT16: run() takes float32 values and uses them as they are, without rounding them to float16`);
   }
   if (input.shape && (shape.length !== 4 || (typeof shape[1] === 'number' && shape[1] !== 3))) {
     throw p.fail(`input ${input.name} has shape [${shape.map(String).join(', ')}], expected [N, 3, H, W]`, 0);
@@ -727,6 +437,7 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
   let hw: [number, number] | undefined =
     typeof shape[2] === 'number' && typeof shape[3] === 'number' && shape[2] > 0 && shape[3] > 0 ? [shape[2], shape[3]] : undefined;
   const declared = hw;
+  let floatCast = false;
 
   // Walk from the input: one step per row of Table 1.
   const steps: Step[] = [];
@@ -811,6 +522,14 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
     const n = m.only(cur, last)!;
     if (n.domain !== '') throw m.fail(n, `unsupported operator ${n.domain}.${n.opType}`);
     switch (n.opType) {
+      case 'Cast': {
+        m.attrs(n, ['to', 'saturate']);
+        const to = m.int(n, 'to', 0);
+        if (to !== FLOAT && to !== FLOAT16 && to !== BFLOAT16) throw m.fail(n, `a Cast to ${typeName(to)} on the way through the network: only float casts are supported`);
+        floatCast = true;
+        cur = n.outputs[0]!;
+        break;
+      }
       case 'Dropout':
       case 'Identity': {
         const extra = n.outputs.slice(1).find((o) => o && (m.users(o).length > 0 || g.outputs.some((x) => x.name === o)));
@@ -832,9 +551,13 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
       }
       case 'MaxPool': {
         if (pooled) throw m.fail(n, 'a MaxPool after the global average pool is not SqueezeNet');
-        const r = m.maxpool(n, hw);
-        steps.push({ kind: 'maxpool', node: n, size: r.size, stride: r.stride });
-        hw = r.hw;
+        const r = m.maxpool(n);
+        steps.push({ kind: 'maxpool', node: n, size: r.size, stride: r.stride, ceil: r.ceil, ...(r.padEnd ? { padEnd: r.padEnd } : {}) });
+        if (hw) {
+          const [eh, ew] = r.padEnd ?? [0, 0];
+          hw = [poolOutSize(hw[0], r.size, r.stride, 0, r.ceil, eh), poolOutSize(hw[1], r.size, r.stride, 0, r.ceil, ew)];
+          if (hw[0] < 1 || hw[1] < 1) throw m.fail(n, 'the declared input is too small: this pool has no output');
+        }
         cur = n.outputs[0]!;
         break;
       }
@@ -842,6 +565,7 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
       case 'AveragePool':
       case 'ReduceMean': {
         if (pooled) throw m.fail(n, 'a second average pool');
+        let window: [number, number] | undefined;
         if (n.opType === 'AveragePool') {
           m.attrs(n, ['kernel_shape', 'strides', 'pads', 'ceil_mode', 'count_include_pad', 'auto_pad']);
           const ks = m.ints(n, 'kernel_shape', 2, 0);
@@ -851,7 +575,7 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
           if (ks[0] !== hw[0] || ks[1] !== hw[1]) {
             throw m.fail(n, `attribute kernel_shape [${ks.join(', ')}] is not the whole ${hw[0]}x${hw[1]} map: only a global average is supported`);
           }
-          m.pinned = true;
+          window = [ks[0]!, ks[1]!];
         } else if (n.opType === 'ReduceMean') {
           m.attrs(n, ['axes', 'keepdims', 'noop_with_empty_axes']);
           let axes = n.attributes.get('axes')?.ints ?? [];
@@ -861,7 +585,7 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
         } else {
           m.attrs(n, []);
         }
-        steps.push({ kind: 'avgpool', node: n });
+        steps.push({ kind: 'avgpool', node: n, ...(window ? { window } : {}) });
         pooled = true;
         cur = n.outputs[0]!;
         break;
@@ -894,18 +618,19 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
 
   // Which network it is: the arch whose table the steps match, row for row.
   let best: { arch: ArchName; at: number } = { arch: 'v1.0', at: -1 };
-  let arch: ArchName | undefined;
+  let base: ArchName | undefined;
   for (const name of ARCH_NAMES) {
     const layers = ARCHS[name].layers;
+    const classifier = classifierSpec(ARCHS[name]);
     let i = 0;
-    while (i < layers.length && i < steps.length && matches(steps[i]!, layers[i]!)) i++;
+    while (i < layers.length && i < steps.length && matches(steps[i]!, layers[i]!, layers[i] === classifier)) i++;
     if (i === layers.length && i === steps.length) {
-      arch = name;
+      base = name;
       break;
     }
     if (i > best.at) best = { arch: name, at: i };
   }
-  if (arch === undefined) {
+  if (base === undefined) {
     const step = steps[best.at];
     const where = step ? stepNode(step) : undefined;
     throw p.fail(
@@ -914,41 +639,118 @@ export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
       where ? label(where) : undefined,
     );
   }
+  const table = archFor(ARCHS[base], steps);
+  const arch = archOrName(table);
 
   // The weights, in the plan's order, under torchvision's names.
   const convs = steps.flatMap((s) => (s.kind === 'conv' ? [s.conv] : s.kind === 'fire' ? [s.squeeze, s.e1, s.e3, ...(s.bypassConv ? [s.bypassConv] : [])] : []));
-  const ops = plan(ARCHS[arch]).convs;
+  const ops = plan(table, ...(declared ?? [])).convs;
   const weights = new Map<string, DecodedTensor>();
   convs.forEach((c, i) => {
     const op = ops[i]!;
     const wShape = [op.outC, op.inC, op.kernel, op.kernel];
-    if (c.weight.dims.join() !== wShape.join()) throw m.fail(c.node, `weight dims [${c.weight.dims.join(', ')}], ${arch} ${op.name} has [${wShape.join(', ')}]`);
+    if (c.weight.dims.join() !== wShape.join()) throw m.fail(c.node, `weight dims [${c.weight.dims.join(', ')}], ${describeArch(table)} ${op.name} has [${wShape.join(', ')}]`);
     weights.set(`${op.param}.weight`, { data: tensorFloats(p, c.weight), shape: wShape });
     weights.set(`${op.param}.bias`, { data: c.bias ? tensorFloats(p, c.bias) : new Float32Array(op.outC), shape: [op.outC] });
   });
-  if (m.pinned && declared) notes.push(`checked at the declared input size ${declared[0]}x${declared[1]} only`);
+  const aliased = m.aliasNote(convs.flatMap((c) => [c.node.inputs[1]!, ...(c.node.inputs[2] ? [c.node.inputs[2]] : [])]));
+  if (aliased) notes.push(aliased);
+  const halves = convs.flatMap((c) => [c.weight, ...(c.bias ? [c.bias] : [])]).filter((t) => t.dataType === FLOAT16 || t.dataType === BFLOAT16);
+  if (halves.length > 0) notes.push(`${halves.length} weight tensor${halves.length === 1 ? ' is' : 's are'} ${typeName(halves[0]!.dataType)}, widened exactly to float32`);
+  if (floatCast) notes.push('the graph casts its activations between float types: this engine computes in float32 throughout');
+  const output = g.outputs.find((o) => o.name === cur);
+  if (output?.elemType === FLOAT16) notes.push(`the graph's output ${cur} is FLOAT16: run() returns float32 logits`);
+  const classes = classifierSpec(table).out;
+  if (classes !== 1000) notes.push(`conv10 has ${classes} filter${classes === 1 ? '' : 's'}: ${classes} class${classes === 1 ? '' : 'es'}, not ImageNet's 1000`);
+  for (const s of steps) {
+    if (s.kind === 'maxpool' && s.padEnd) {
+      const at = declared ? ` (at the declared ${declared[0]}x${declared[1]} input it rounds up, as torch's exports before opset 10 spell a ceil-mode pool)` : '';
+      notes.push(`${label(s.node)} rounds ${poolRounding({ kind: 'maxpool', name: '', size: s.size, stride: s.stride, ceil: s.ceil, padEnd: s.padEnd })}${at}; it runs as the graph spells it at every size`);
+    }
+  }
+  const fixed = steps.find((s): s is Extract<Step, { kind: 'avgpool' }> => s.kind === 'avgpool')?.window;
+  if (fixed && declared) {
+    notes.push(`the final AveragePool's ${fixed[0]}x${fixed[1]} window is the whole map at the declared ${declared[0]}x${declared[1]} input: sizes that end in another map are refused`);
+  }
+
+  // The preprocessing: metadata, else evidence of Caffe training, else torchvision's (a guess).
+  const evidence: string[] = [];
+  if (declared && declared[0] === 227 && declared[1] === 227) evidence.push("the graph's input is 227x227, Caffe's crop");
+  if (/caffe/i.test(model.producerName)) evidence.push(`the producer is ${model.producerName}`);
+  if (input.name === 'data_0') evidence.push('the input is named data_0, as in the model zoo\'s Caffe2 conversions');
+  const recipe = inferRecipe(table, model.metadata.get('recipe'), evidence);
+  notes.push(...recipe.notes);
+
   const outputIsProbabilities = head === 'softmax';
   return {
+    format: 'onnx',
     arch,
     weights,
+    recipe: recipe.recipe,
+    recipeSource: recipe.recipeSource,
     input: { name: input.name, shape },
     output: cur,
     head,
     outputIsProbabilities,
-    ...(m.pinned && declared ? { checkedAtInputSize: declared } : {}),
+    ...(fixed && declared ? { fixedInputSize: declared } : {}),
     opset,
     irVersion: model.irVersion,
     producer: `${model.producerName}${model.producerVersion ? ` ${model.producerVersion}` : ''}`,
+    metadata: model.metadata,
     notes,
   };
 }
 
 /**
+ * The built-in network `base` as the graph has it: conv10 with the graph's number of classes,
+ * each max pool rounding as the graph's does, the average pool's fixed window if it has one.
+ */
+function archFor(base: Arch, steps: readonly Step[]): Arch {
+  const classes = steps.filter((s): s is Extract<Step, { kind: 'conv' }> => s.kind === 'conv').at(-1)!.conv.outC;
+  const withN = withClasses(base, classes);
+  let changed = false;
+  const layers = withN.layers.map((l, i): LayerSpec => {
+    const s = steps[i]!;
+    if (l.kind === 'maxpool' && s.kind === 'maxpool' && (s.ceil !== l.ceil || s.padEnd !== undefined)) {
+      changed = true;
+      const pool: MaxPoolSpec = { kind: 'maxpool', name: l.name, size: l.size, stride: l.stride, ceil: s.ceil, ...(s.padEnd ? { padEnd: s.padEnd } : {}) };
+      return pool;
+    }
+    if (l.kind === 'avgpool' && s.kind === 'avgpool' && s.window) {
+      changed = true;
+      const avg: AvgPoolSpec = { ...l, window: s.window };
+      return avg;
+    }
+    return l;
+  });
+  if (!changed) return withN;
+  const pools = steps.filter((s): s is Extract<Step, { kind: 'maxpool' }> => s.kind === 'maxpool');
+  const kinds = [...new Set(pools.map((s) => (s.ceil ? 'ceil' : 'floor') + (s.padEnd ? ' with end pads' : '')))];
+  return { ...withN, description: `${withN.description}, as an ONNX graph has it (max pools ${kinds.join(' and ')})`, layers };
+}
+
+/**
+ * Reads an ONNX SqueezeNet ({@link readOnnx}, then {@link matchOnnx}): the network, its weights
+ * under torchvision's names and the recipe.
+ */
+export function decodeOnnx(bytes: Uint8Array | ArrayBuffer): OnnxSqueezeNet {
+  return matchOnnx(readOnnx(toBytes(bytes, 'an ONNX file')));
+}
+
+/**
  * Reads an ONNX SqueezeNet and loads it: the arch from the graph, the weights from its
- * initializers. `run()` returns logits even when the graph ends in Softmax. torchvision and
- * model-zoo exports expect `preprocess(image, 'torchvision')`.
+ * initializers, the recipe as {@link decodeOnnx} infers it (`options.recipe` overrides it), so
+ * `classify(model, pixels)` preprocesses as the weights expect. `run()` returns logits even
+ * when the graph ends in Softmax. A graph with a fixed average window is planned at its
+ * declared size.
  */
 export async function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: Omit<LoadOptions, 'arch' | 'weights'> = {}): Promise<SqueezeNet> {
   const r = decodeOnnx(bytes);
-  return SqueezeNet.load({ ...options, arch: r.arch, weights: r.weights });
+  return SqueezeNet.load({
+    ...(r.fixedInputSize ? { inputSize: r.fixedInputSize } : {}),
+    ...options,
+    arch: r.arch,
+    weights: r.weights,
+    recipe: options.recipe ?? r.recipe,
+  });
 }
