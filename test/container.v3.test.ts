@@ -290,8 +290,19 @@ describe('version 3: forged files (CRCs recomputed) are FormatErrors', () => {
   });
 });
 
+describe('version 3: metadata', () => {
+  it("carries version 2's metadata block: the recipe reads back, the weights too", () => {
+    const file = { ...smallFile(), metadata: { recipe: 'caffe', note: 'x y z' }, version: 3 };
+    const bytes = writeSqz(file).bytes;
+    const back = readSqz(bytes);
+    expect([back.version, back.metadata]).toEqual([3, { recipe: 'caffe', note: 'x y z' }]);
+    expectSameWeights(bytes, file.layers);
+    expect(decodeSqz(bytes).recipe).toBe('caffe');
+  });
+});
+
 describe('version 3: what writeSqz refuses', () => {
   it('a version it does not write', () => {
-    expect(() => writeSqz({ ...smallFile(), version: 2 })).toThrow(InputError);
+    expect(() => writeSqz({ ...smallFile(), version: 4 })).toThrow(InputError);
   });
 });

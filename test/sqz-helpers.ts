@@ -109,8 +109,8 @@ export function layoutOf(b: Uint8Array) {
   let o = 10;
   const archAt = o;
   o += 1 + b[o]!;
-  if (view.getUint16(8, true) === 2) {
-    // version 2: the metadata entries (u8 key length, key, u16 value length, value)
+  if (version === 2 || version === 3) {
+    // versions 2 and 3: the metadata entries (u8 key length, key, u16 value length, value)
     const entries = b[o]!;
     o += 1;
     for (let i = 0; i < entries; i++) {
