@@ -81,12 +81,15 @@ export {
   SQZ_FORMAT,
   SQZ_MAGIC,
   SQZ_VERSION,
+  SQZ_VERSIONS,
   SQZ_MAX_WIDTH,
   type SqzFile,
   type SqzLayer,
   type SqzWritten,
 } from './formats/sqz.js';
 export { compress, DEFAULT_LAMBDA, type CompressOptions, type CompressResult, type CompressedLayer, type PerLayer } from './compress/encoder.js';
+export { calibrationStatistics, layerSensitivity, type CalibrationStatistics, type LayerStatistics, type CalibrationOptions } from './compress/calibrate.js';
+export { compressCalibrated, type CalibratedOptions, type CalibratedResult } from './compress/calibrated.js';
 export {
   preprocess,
   resizeBilinear,

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compressCommand } from '../cli/src/compress.js';
 import { decodeImage } from '../cli/src/images.js';
-import { roundFloat16 } from '../src/compress/float16.js';
+import { roundFloat16 } from '../src/codec/float16.js';
 import { balanceRounding, entropyConstrained, kmeans1d } from '../src/compress/kmeans.js';
 import { pruneByMagnitude } from '../src/compress/pruning.js';
 import {
@@ -395,6 +395,30 @@ describe('squeezenet compress', () => {
     const bad = await run([junk, join(dir, 'x.sqz')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/FormatError/);
+  });
+
+  it('--sqz-version 3 writes version 3; --calibrate needs --max-bytes and a folder of images', async () => {
+    const v3 = join(dir, 'v3.sqz');
+    const r = await run(['--sqz-version', '3', shared(MODEL), v3]);
+    expect(r.code).toBe(0);
+    expect(readSqz(readFileSync(v3)).version).toBe(3);
+    expect(r.stdout).toContain('context-modelled range-coded (.sqz version 3)');
+    const usage = async (args: string[], pattern: RegExp): Promise<void> => {
+      const u = await run([...args, shared(MODEL), join(dir, 'x.sqz')]);
+      expect(u.code, args.join(' ')).toBe(2);
+      expect(u.stderr).toMatch(pattern);
+    };
+    await usage(['--sqz-version', '2'], /--sqz-version must be 1 or 3, got 2/);
+    await usage(['--calibrate', dir], /--calibrate needs --max-bytes/);
+    await usage(['--calibrate', dir, '--max-bytes', '420000', '--lambda', '1e-4'], /leave out --lambda/);
+    await usage(['--calibrate', dir, '--max-bytes', '420000', '--kmeans', 'optimal'], /--max-bytes applies to --kmeans entropy only/);
+    const notDir = await run(['--calibrate', join(dir, 'v3.sqz'), '--max-bytes', '420000', shared(MODEL), join(dir, 'x.sqz')]);
+    expect(notDir.code).toBe(1);
+    expect(notDir.stderr).toContain(`squeezenet compress: --calibrate ${join(dir, 'v3.sqz')}: not a directory\n`);
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const none = await run(['--calibrate', empty, '--max-bytes', '420000', shared(MODEL), join(dir, 'x.sqz')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`squeezenet compress: --calibrate ${empty}: no images in it\n`);
   });
 
   it('an input that is not a regular file (a directory, /dev/zero) exits 1 at once, as classify --weights does', async () => {

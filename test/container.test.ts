@@ -3,7 +3,7 @@
 // bytes, forged fields and payloads (with their CRCs recomputed, so the checks behind the CRC are
 // reached): each a FormatError naming the layer and the byte, never a RangeError or a hang.
 import { describe, expect, it } from 'vitest';
-import { huffmanLengths } from '../src/compress/huffman.js';
+import { huffmanLengths } from '../src/codec/huffman.js';
 import {
   FormatError,
   InputError,
@@ -80,6 +80,7 @@ describe('a small container', () => {
   it('starts with the magic; isSqz tells it from other bytes', () => {
     expect(Array.from(bytes.subarray(0, 8))).toEqual([...SQZ_MAGIC]);
     expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(1); // no metadata: version 1, as before metadata existed
+    expect(SQZ_VERSION).toBe(3);
     expect(isSqz(bytes)).toBe(true);
     expect(isSqz(bytes.subarray(0, 7))).toBe(false);
     expect(isSqz(new Uint8Array(100))).toBe(false);
@@ -108,11 +109,11 @@ describe('damaged containers: FormatError with the layer and the byte', () => {
     });
   }
 
-  for (const version of [0, 3, 0xffff]) {
+  for (const version of [0, 4, 0xffff]) {
     it(`version ${version}`, () => {
       const e = formatError(edit(bytes, (v) => v.setUint16(8, version, true)));
       expect([e.offset, e.layer]).toEqual([8, undefined]);
-      expect(e.message).toMatch(new RegExp(`version ${version}; this library reads versions 1 and 2`));
+      expect(e.message).toMatch(new RegExp(`version ${version}; this library reads versions 1, 2 and 3`));
     });
   }
 

@@ -4,7 +4,10 @@
 //   - as damaged: most cases stop at a CRC check, every truncation is tried;
 //   - resealed: each mutated file gets its CRCs recomputed first (`repair`), so the damage
 //     reaches the field checks and the Huffman and fixed-width stream decoders behind them;
-//   - the released .net compressed with the defaults (~480 KB): fewer cases, resealed.
+//   - the released .net compressed with the defaults (~480 KB): fewer cases, resealed;
+//   - version 3 (context-modelled range coding): the small container as damaged and resealed
+//     (10,000 cases each: the range decoder meets every kind of garbage stream, lying counts
+//     and stream sizes included), and the .net re-encoded losslessly, resealed.
 // A decoded result is valid when every layer's tensor fills its shape and its values are finite.
 import { readFileSync } from 'node:fs';
 import { compress, decodeDeepCompression, decodeSqz, SQZ_FORMAT, writeSqz, type DecodedTensor } from '../src/index.js';
@@ -27,6 +30,7 @@ const boundaries = (b: Uint8Array): number[] => {
   return [l.crcAt, ...l.records.flatMap((r) => [r.at, r.payload, r.payload + r.payloadBytes])];
 };
 const small = (): Uint8Array => writeSqz(smallFile()).bytes;
+const small3 = (): Uint8Array => writeSqz({ ...smallFile(), version: 3 }).bytes;
 
 fuzzLoader({ name: '.sqz (small container)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, truncations: 'all' });
 fuzzLoader({ name: '.sqz (small container, CRCs recomputed)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small, check, counts, repair: reseal, truncations: 'all' });
@@ -35,6 +39,23 @@ fuzzLoader({
   format: SQZ_FORMAT,
   load: (b) => decodeSqz(b).weights,
   valid: () => compress(decodeDeepCompression(readFileSync(shared(MODEL))).weights).bytes,
+  check,
+  counts,
+  repair: reseal,
+  runs: 300,
+  truncations: { head: 2048, sample: 300, boundaries },
+});
+
+fuzzLoader({ name: '.sqz version 3 (small container)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small3, check, counts, truncations: 'all' });
+fuzzLoader({ name: '.sqz version 3 (small container, CRCs recomputed)', format: SQZ_FORMAT, load: (b) => decodeSqz(b).weights, valid: small3, check, counts, repair: reseal, truncations: 'all' });
+fuzzLoader({
+  name: '.sqz version 3 (the .net, lossless, CRCs recomputed)',
+  format: SQZ_FORMAT,
+  load: (b) => decodeSqz(b).weights,
+  valid: () => {
+    const lossless = compress(decodeDeepCompression(readFileSync(shared(MODEL))).weights, { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false });
+    return writeSqz({ ...lossless.file, version: 3 }).bytes;
+  },
   check,
   counts,
   repair: reseal,

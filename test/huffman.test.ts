@@ -1,10 +1,10 @@
-// Canonical Huffman coding (src/compress/huffman.ts) and the bit streams under it: fast-check
+// Canonical Huffman coding (src/codec/huffman.ts) and the bit streams under it: fast-check
 // properties on random symbol streams (one symbol, all equal, skewed past the 15-bit limit, the
 // largest alphabets), package-merge against a plain Huffman reference, canonical codes against
 // RFC 1951's example, and damaged streams.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BitReader, BitWriter } from '../src/compress/bits.js';
+import { BitReader, BitWriter } from '../src/codec/bits.js';
 import {
   canonicalCodes,
   HuffmanDecoder,
@@ -13,7 +13,7 @@ import {
   huffmanLengths,
   lengthsProblem,
   MAX_CODE_LENGTH,
-} from '../src/compress/huffman.js';
+} from '../src/codec/huffman.js';
 import { SQZ_MAX_WIDTH } from '../src/formats/sqz.js';
 
 /** The fast-check seed: `FC_SEED=<n> npx vitest run test/huffman.test.ts` to change it. */

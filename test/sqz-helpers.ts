@@ -1,7 +1,7 @@
 // Shared by the .sqz tests: a small container of awkward layers, where its header fields sit,
 // and `reseal`, which recomputes its CRCs after a forged edit.
-import { crc32 } from '../src/compress/crc32.js';
-import { roundFloat16 } from '../src/compress/float16.js';
+import { crc32 } from '../src/codec/crc32.js';
+import { roundFloat16 } from '../src/codec/float16.js';
 import type { SqzFile, SqzLayer } from '../src/index.js';
 import { seededRandom } from './helpers.js';
 
@@ -102,14 +102,15 @@ export function smallFile(seed = SEED): SqzFile {
   };
 }
 
-/** Where each field of the header sits: what the reader walks. */
+/** Where each field of the header sits: what the reader walks (version 3: a payload is its one stream of C bytes). */
 export function layoutOf(b: Uint8Array) {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const version = view.getUint16(8, true);
   let o = 10;
   const archAt = o;
   o += 1 + b[o]!;
-  if (view.getUint16(8, true) === 2) {
-    // version 2: the metadata entries (u8 key length, key, u16 value length, value)
+  if (version === 2 || version === 3) {
+    // versions 2 and 3: the metadata entries (u8 key length, key, u16 value length, value)
     const entries = b[o]!;
     o += 1;
     for (let i = 0; i < entries; i++) {
@@ -139,10 +140,12 @@ export function layoutOf(b: Uint8Array) {
       gapBytes: f + 19,
       crc: f + 23,
       payloadBytes:
-        (flags & 8 ? 2 : 4) * view.getUint16(f + 9, true) +
-        (flags & 4 ? 2 : 4) * view.getUint16(f, true) +
-        view.getUint32(f + 15, true) +
-        view.getUint32(f + 19, true),
+        version === 3
+          ? view.getUint32(f + 15, true) + view.getUint32(f + 19, true)
+          : (flags & 8 ? 2 : 4) * view.getUint16(f + 9, true) +
+            (flags & 4 ? 2 : 4) * view.getUint16(f, true) +
+            view.getUint32(f + 15, true) +
+            view.getUint32(f + 19, true),
       payload: 0,
     });
     o = f + 27;
@@ -153,7 +156,7 @@ export function layoutOf(b: Uint8Array) {
     r.payload = p;
     p += r.payloadBytes;
   }
-  return { archAt, countAt, records, crcAt, end: p };
+  return { version, archAt, countAt, records, crcAt, end: p };
 }
 
 /** Recomputes every CRC after a forged edit, so the checks behind the CRCs are reached. Bytes that do not parse come back as they were. */

@@ -1,17 +1,19 @@
 // `squeezenet compress`: Deep Compression (prune, share weights, sparse gaps, Huffman) of any
 // weights the project reads, into the .sqz container; prints the size of every part.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   ARCHS,
   ARCH_NAMES,
   type ArchName,
   compress,
+  compressCalibrated,
   DEFAULT_LAMBDA,
   type CompressOptions,
   type CompressResult,
   type PerLayer,
+  preprocess,
   RECIPES,
   type Recipe,
   SQZ_MAX_WIDTH,
@@ -19,6 +21,8 @@ import {
   describeArch,
 } from 'squeezenet-wasm';
 import { parseArgs, UsageError } from './args.js';
+import { checkImageFile, decodeImage } from './images.js';
+import { expandInputs } from './inputs.js';
 import { CliError, readWeightsFile } from './load.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT
@@ -57,6 +61,16 @@ Storage:
   --gap-bits auto|N        gap width per layer, 1..${SQZ_MAX_WIDTH}, or auto (default): the width
                            that makes the layer smallest
   --no-huffman             store codes and gaps at fixed width (N and the gap width)
+  --sqz-version 1|3        1: Huffman or fixed-width streams (the default without
+                           --calibrate); 3: every layer one context-modelled range-coded
+                           stream, smaller, slower to decode (the default with --calibrate)
+
+Calibration (without it, compression looks at the weights alone):
+  --calibrate DIR          the images in DIR (and their mirror images) tune
+                           each layer's codebook and codes to reproduce its output, bytes
+                           go to the layers the output is most sensitive to, and biases
+                           are corrected (docs/COMPRESSION.md); needs --max-bytes and
+                           --kmeans entropy. Takes minutes
 
   --arch NAME              the network of IN when its format does not say
                            (${ARCH_NAMES.join(', ')}); default: from the file
@@ -89,6 +103,7 @@ export function perLayer(value: string, flag: string, check: (n: number) => bool
 const int = (n: number): string => n.toLocaleString('en-US');
 
 export function formatReport(r: CompressResult, input: string, inputBytes: number, output: string, kmeansName: string, rounding: string): string {
+  const v3 = r.file.version === 3;
   const rows = r.layers.map((l) => {
     const b = l.bytes;
     const density = l.nonzero === l.nonzeroBefore
@@ -98,11 +113,11 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
       l.op,
       l.shape.join('x'),
       density,
-      int(l.entries),
-      int(l.fillers),
+      int(v3 ? l.nonzero : l.entries),
+      int(v3 ? 0 : l.fillers),
       String(l.bits),
       String(l.codebook.length - 1),
-      l.dense ? 'none' : String(l.gapBits),
+      v3 ? '-' : l.dense ? 'none' : String(l.gapBits),
       (100 * Math.sqrt(l.relativeError)).toFixed(2),
       int(b.codebook),
       int(b.bias),
@@ -114,8 +129,8 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
   const s = r.sizes;
   const weights = r.layers.reduce((a, l) => a + l.weights, 0);
   const nonzero = r.layers.reduce((a, l) => a + l.nonzero, 0);
-  const entries = r.layers.reduce((a, l) => a + l.entries, 0);
-  const fillers = r.layers.reduce((a, l) => a + l.fillers, 0);
+  const entries = v3 ? nonzero : r.layers.reduce((a, l) => a + l.entries, 0);
+  const fillers = v3 ? 0 : r.layers.reduce((a, l) => a + l.fillers, 0);
   rows.push([
     'all layers',
     '',
@@ -135,7 +150,7 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
   const head = ['layer', 'shape', 'density', 'entries', 'fillers', 'bits', 'k', 'gap', 'err%', 'codebook', 'biases', 'codes', 'gaps', 'bytes'];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: string[]): string => row.map((c, i) => (i < 2 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ').trimEnd();
-  const huffman = r.file.layers[0]!.huffmanCodes ? 'Huffman-coded' : 'fixed-width';
+  const huffman = r.file.version === 3 ? 'context-modelled range-coded (.sqz version 3)' : r.file.layers[0]!.huffmanCodes ? 'Huffman-coded' : 'fixed-width';
   const precision = (f16: boolean): string => (f16 ? 'float16' : 'float32');
   const method = `${kmeansName}${r.lambda === undefined ? '' : ` (lambda ${Number(r.lambda.toPrecision(3))})`}, ${rounding} rounding`;
   const mib = (n: number): string => `${(n / 1e6).toFixed(3)} MB`;
@@ -152,20 +167,46 @@ export function formatReport(r: CompressResult, input: string, inputBytes: numbe
     `header     ${int(s.header).padStart(9)} bytes  (magic, version, arch, ${r.layers.length} layer records, CRC-32s)`,
     `codebooks  ${int(s.codebooks).padStart(9)} bytes  (${precision(r.file.layers.every((l) => l.codebookF16))})`,
     `biases     ${int(s.biases).padStart(9)} bytes  (${precision(r.file.layers.every((l) => l.biasF16))})`,
-    `codes      ${int(s.codes).padStart(9)} bytes  (with their Huffman tables, if any)`,
+    v3
+      ? `weights    ${int(s.codes).padStart(9)} bytes  (which are non-zero and their codes, range-coded; codebooks and biases are coded in the same stream, their bytes about)`
+      : `codes      ${int(s.codes).padStart(9)} bytes  (with their Huffman tables, if any)`,
     `gaps       ${int(s.gaps).padStart(9)} bytes`,
     `total      ${int(s.total).padStart(9)} bytes  = ${mib(s.total)}, ${(inputBytes / s.total).toFixed(2)}x smaller than the input; ${((8 * s.total) / nonzero).toFixed(2)} bits per non-zero weight`,
   ].join('\n');
 }
 
+/** The images of a calibration folder, decoded and preprocessed; a CliError when there are none or one cannot be read. */
+async function calibrationInputs(dir: string, recipe: Parameters<typeof preprocess>[1]): Promise<Float32Array[]> {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new CliError(`--calibrate ${dir}: not a directory`);
+  const files = expandInputs([dir], false).filter((f) => f !== dir);
+  if (files.length === 0) throw new CliError(`--calibrate ${dir}: no images in it`);
+  const inputs: Float32Array[] = [];
+  for (const f of files) {
+    try {
+      checkImageFile(f);
+      inputs.push(preprocess(await decodeImage(readFileSync(f)), recipe));
+    } catch (e) {
+      throw new CliError(`--calibrate: ${f}: ${(e as Error).message}`);
+    }
+  }
+  return inputs;
+}
+
 export async function compressCommand(argv: string[]): Promise<number> {
   let args;
   let options;
+  let calibrate: string | undefined;
   let recipe: Recipe | undefined;
   try {
     args = parseArgs(
       argv,
-      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'recipe'],
+      ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'recipe', 'calibrate', 'sqz-version'],
       ['no-huffman', 'json', 'help'],
     );
     if (args.flags.has('help')) {
@@ -199,6 +240,14 @@ export async function compressCommand(argv: string[]): Promise<number> {
     if (arch !== undefined && !(arch in ARCHS)) throw new UsageError(`unknown --arch ${arch}: use one of ${ARCH_NAMES.join(', ')}`);
     recipe = flag('recipe') as Recipe | undefined;
     if (recipe !== undefined && !Object.hasOwn(RECIPES, recipe)) throw new UsageError(`--recipe must be one of ${Object.keys(RECIPES).join(', ')}, got ${recipe}`);
+    calibrate = flag('calibrate');
+    if (calibrate !== undefined) {
+      if (maxBytes === undefined) throw new UsageError('--calibrate needs --max-bytes (the budget the calibrated file must fit)');
+      if (lambda !== undefined) throw new UsageError('--calibrate chooses lambda per layer itself; leave out --lambda');
+    }
+    const versionFlag = flag('sqz-version');
+    if (versionFlag !== undefined && versionFlag !== '1' && versionFlag !== '3') throw new UsageError(`--sqz-version must be 1 or 3, got ${versionFlag}`);
+    const version = versionFlag === undefined ? (calibrate !== undefined ? 3 : 1) : (Number(versionFlag) as 1 | 3);
     options = {
       kmeans,
       rounding: choice('rounding', ['balanced', 'nearest'] as const, 'balanced'),
@@ -211,6 +260,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
       ...(lambda === undefined ? {} : { lambda }),
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(arch === undefined ? {} : { arch: arch as ArchName }),
+      version,
     } satisfies CompressOptions;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -238,7 +288,20 @@ export async function compressCommand(argv: string[]): Promise<number> {
         : `squeezenet compress: ${input} (${read.format}, SqueezeNet ${describeArch(read.arch)}): recipe ${written}, because ${why}; written into ${output}'s metadata\n`,
     );
     for (const note of read.notes) process.stderr.write(`squeezenet compress: note: ${note}\n`);
-    result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written } });
+    if (calibrate === undefined) {
+      result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written } });
+    } else {
+      const inputs = await calibrationInputs(calibrate, written);
+      process.stderr.write(`squeezenet compress: calibrating on ${inputs.length} images of ${calibrate} (and their mirror images), ${written} preprocessing\n`);
+      const { kmeans: _k, rounding: _r, ...rest } = options;
+      result = await compressCalibrated(read.weights, inputs, {
+        ...rest,
+        maxBytes: options.maxBytes!,
+        arch: read.arch,
+        metadata: { recipe: written },
+        log: (m) => process.stderr.write(`squeezenet compress: ${m}\n`),
+      });
+    }
   } catch (e) {
     const what = e instanceof CliError ? e.message : `${input}: ${(e as Error).name}: ${(e as Error).message}`;
     process.stderr.write(`squeezenet compress: ${what}\n`);
@@ -255,7 +318,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     const layers = result.layers.map(({ codebook, codes, ...l }) => ({ ...l, k: codebook.length - 1 }));
     process.stdout.write(`${JSON.stringify({ input, output, inputBytes, arch: result.file.arch, metadata: result.file.metadata ?? {}, sizes: result.sizes, layers })}\n`);
   } else {
-    process.stdout.write(`${formatReport(result, input, inputBytes, output, options.kmeans, options.rounding)}\n`);
+    process.stdout.write(`${formatReport(result, input, inputBytes, output, options.kmeans, calibrate === undefined ? options.rounding : 'calibrated (GPTQ)')}\n`);
   }
   return 0;
 }

@@ -26,7 +26,8 @@ Usage:
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with
   squeezenet compress [--kmeans entropy|linear|optimal] [--bits N] [--max-bytes B]
-                     [--prune D] [--no-huffman] IN OUT
+                     [--prune D] [--no-huffman] [--sqz-version 1|3]
+                     [--calibrate DIR] IN OUT
                             Deep Compression into a .sqz file: pruning, a shared-
                             value codebook per layer, sparse gaps, Huffman coding;
                             prints the bytes of every part (the .net: < 480,000)

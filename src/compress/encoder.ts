@@ -16,8 +16,9 @@ import { InputError } from '../errors.js';
 import { plan, type ConvOp } from '../plan.js';
 import { checkWeights, type WeightMap } from '../weights.js';
 import { SQZ_MAX_WIDTH, sqzArchMetadata, streamBytes, writeSqz, type SqzFile, type SqzLayer } from '../formats/sqz.js';
-import { roundFloat16 } from './float16.js';
+import { roundFloat16 } from '../codec/float16.js';
 import { balanceRounding, kmeans1d, type KMeansMethod } from './kmeans.js';
+import { refineLayer, type CalibrationStatistics } from './calibrate.js';
 import { pruneByMagnitude } from './pruning.js';
 
 /**
@@ -44,6 +45,12 @@ export interface CompressOptions {
   readonly kmeans?: KMeansMethod;
   /** `entropy` only: the trade-off, relative squared error per bit (default {@link DEFAULT_LAMBDA}). */
   readonly lambda?: number;
+  /**
+   * `entropy` only: lambda's multiplier per layer (default 1): above 1 a layer gets coarser
+   * codebooks, below 1 finer ones, e.g. by how little, or how much, the network's output moves
+   * when that layer alone is quantised (`layerSensitivity`, as `compressCalibrated` does).
+   */
+  readonly lambdaScale?: PerLayer<number>;
   /** `entropy` only: search lambda for the most accurate file of at most this many bytes. */
   readonly maxBytes?: number;
   /**
@@ -58,6 +65,20 @@ export interface CompressOptions {
   readonly gapBits?: PerLayer<number> | 'auto';
   /** Huffman-code the codes and the gaps (default true); false stores them at fixed width. */
   readonly huffman?: boolean;
+  /**
+   * The .sqz version to write: 3 puts each layer's codebook, biases and weights in one
+   * context-modelled range-coded stream (smaller, slower to decode; `huffman` and the gap widths
+   * then do not apply); 1 (the default) Huffman or fixed-width streams, as version 2 when there
+   * is metadata.
+   */
+  readonly version?: 1 | 3;
+  /**
+   * Input statistics of every convolution on calibration images (`calibrationStatistics`): each
+   * layer's codebook and codes are then refined to reproduce its output on them rather than its
+   * weights (GPTQ rounding and least-squares codebooks, then bias correction; src/compress/
+   * calibrate.ts). Without it, compression uses the weights alone.
+   */
+  readonly calibration?: CalibrationStatistics;
   /**
    * Text written into the file's metadata (a version 2 .sqz), e.g. `{ recipe: 'caffe' }` for the
    * preprocessing the weights expect. A network whose pools round otherwise than the one it is
@@ -93,6 +114,11 @@ export interface CompressedLayer {
   readonly codes: Uint16Array;
   /** Sum of squared differences between the weights and what they decode to, over the sum of squared weights. */
   readonly relativeError: number;
+  /**
+   * With calibration: the layer's output error on the calibration inputs, sum over filters of
+   * (w - q)^T G (w - q), over that of all-zero weights, before refinement (nearest codes) and after.
+   */
+  readonly outputError?: { readonly before: number; readonly after: number };
   /** Bytes of each part of its payload. */
   readonly bytes: { readonly codebook: number; readonly bias: number; readonly codes: number; readonly gaps: number };
 }
@@ -158,6 +184,8 @@ interface Pruned {
   readonly energy: number;
   readonly histogram: ReadonlyMap<number, number>;
   readonly bias: Float32Array;
+  /** This layer's multiplier of lambda. */
+  readonly lambdaScale: number;
 }
 
 interface Settings {
@@ -166,9 +194,11 @@ interface Settings {
   readonly huffman: boolean;
   readonly biasF16: boolean;
   readonly codebookF16: boolean;
+  readonly version: 1 | 3;
+  readonly calibration: CalibrationStatistics | undefined;
 }
 
-function prune(op: ConvOp, raw: Float32Array, bias: Float32Array, bits: number, keep: number, fixedGap: number): Pruned {
+function prune(op: ConvOp, raw: Float32Array, bias: Float32Array, bits: number, keep: number, fixedGap: number, lambdaScale: number): Pruned {
   const w = pruneByMagnitude(raw, keep);
   let nonzeroBefore = 0;
   for (let i = 0; i < raw.length; i++) if (raw[i] !== 0) nonzeroBefore++;
@@ -185,7 +215,7 @@ function prune(op: ConvOp, raw: Float32Array, bias: Float32Array, bits: number, 
     histogram.set(d, (histogram.get(d) ?? 0) + 1);
     last = p;
   }
-  return { op, bits, fixedGap, weights: w.length, nonzeroBefore, positions, values, energy, histogram, bias };
+  return { op, bits, fixedGap, weights: w.length, nonzeroBefore, positions, values, energy, histogram, bias, lambdaScale };
 }
 
 /** Index of the value nearest to v in an ascending array (ties: the lower). */
@@ -203,11 +233,21 @@ function nearestIndex(sorted: Float32Array, v: number): number {
 function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; report: Omit<CompressedLayer, 'bytes'> } {
   const { op, bits, positions, values } = l;
   // Weight sharing over the kept weights: code c >= 1 is centroid c - 1.
-  const km = kmeans1d(values, 2 ** bits - 1, s.kmeans, lambda);
-  const centroids = s.codebookF16 ? Float32Array.from(new Set(Array.from(km.centroids, roundFloat16))).sort() : km.centroids;
+  const km = kmeans1d(values, 2 ** bits - 1, s.kmeans, lambda * l.lambdaScale);
+  let centroids: Float32Array = s.codebookF16 ? Float32Array.from(new Set(Array.from(km.centroids, roundFloat16))).sort() : km.centroids;
   if (centroids.some((c) => !Number.isFinite(c))) throw new InputError(`${op.name}: a codebook value does not fit float16; store the codebook as float32`);
-  const nearest = Int32Array.from(values, (v) => nearestIndex(centroids, v));
-  if (s.rounding === 'balanced' && centroids.length > 1) {
+  let nearest: Int32Array = Int32Array.from(values, (v) => nearestIndex(centroids, v));
+  let bias = l.bias;
+  let outputError: CompressedLayer['outputError'];
+  const stats = s.calibration?.get(op.name);
+  if (s.calibration !== undefined && stats === undefined) throw new InputError(`calibration statistics have no layer ${op.name}`);
+  if (stats !== undefined && centroids.length > 0) {
+    const r = refineLayer({ outC: op.outC, dim: l.weights / op.outC, positions, values, centroids, bias: l.bias, float16: s.codebookF16 }, stats);
+    centroids = r.centroids;
+    nearest = r.codes;
+    bias = r.bias;
+    outputError = { before: r.errorBefore, after: r.errorAfter };
+  } else if (s.rounding === 'balanced' && centroids.length > 1) {
     const perFilter = l.weights / op.outC;
     const groups: number[][] = Array.from({ length: op.outC }, () => []);
     positions.forEach((p, j) => groups[Math.floor(p / perFilter)]!.push(j));
@@ -278,7 +318,7 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
   }
 
   // Biases: float16 only where every value stays finite.
-  const f16 = s.biasF16 && l.bias.every((v) => Number.isFinite(roundFloat16(v)));
+  const f16 = s.biasF16 && bias.every((v) => Number.isFinite(roundFloat16(v)));
   const shape: [number, number, number, number] = [op.outC, op.inC, op.kernel, op.kernel];
   return {
     layer: {
@@ -291,7 +331,7 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
       biasF16: f16,
       codebookF16: s.codebookF16,
       codebook,
-      bias: f16 ? l.bias.map(roundFloat16) : l.bias.slice(),
+      bias: f16 ? bias.map(roundFloat16) : bias.slice(),
       codes: entryCodes,
       gaps: entryGaps,
     },
@@ -310,13 +350,14 @@ function quantize(l: Pruned, s: Settings, lambda: number): { layer: SqzLayer; re
       codebook,
       codes,
       relativeError: l.energy > 0 ? sse / l.energy : 0,
+      ...(outputError !== undefined ? { outputError } : {}),
     },
   };
 }
 
 function encode(pruned: readonly Pruned[], s: Settings, lambda: number, archName: string, metadata: Readonly<Record<string, string>>): CompressResult {
   const done = pruned.map((l) => quantize(l, s, lambda));
-  const file: SqzFile = { arch: archName, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), layers: done.map((d) => d.layer) };
+  const file: SqzFile = { arch: archName, version: s.version, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), layers: done.map((d) => d.layer) };
   const written = writeSqz(file);
   const sum = (f: (b: CompressedLayer['bytes']) => number): number => written.layers.reduce((t, b) => t + f(b), 0);
   return {
@@ -370,6 +411,7 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
   if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new InputError(`maxBytes must be positive, got ${options.maxBytes}`);
   const bitsOf = resolver(options.bits, kmeans === 'entropy' ? 8 : 6, 'bits', p.convs);
   const densityOf = resolver(options.density, 1, 'density', p.convs);
+  const scaleOf = resolver(options.lambdaScale, 1, 'lambdaScale', p.convs);
   const gapOf = resolver(options.gapBits === 'auto' ? undefined : options.gapBits, 0, 'gapBits', p.convs);
   const settings: Settings = {
     kmeans,
@@ -377,7 +419,10 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     huffman: options.huffman !== false,
     biasF16: options.biasF16 !== false,
     codebookF16: options.codebookF16 !== false,
+    version: options.version ?? 1,
+    calibration: options.calibration,
   };
+  if (settings.version !== 1 && settings.version !== 3) throw new InputError(`version must be 1 or 3, got ${String(options.version)}`);
 
   const pruned = p.convs.map((op) => {
     const bits = bitsOf(op);
@@ -388,24 +433,43 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     if (fixedGap !== 0 && (!Number.isInteger(fixedGap) || fixedGap < 1 || fixedGap > SQZ_MAX_WIDTH)) {
       throw new InputError(`gapBits for ${op.name}: ${fixedGap}; 1..${SQZ_MAX_WIDTH} or auto allowed`);
     }
-    return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap);
+    const scale = scaleOf(op);
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new InputError(`lambdaScale for ${op.name}: ${scale}; a positive number`);
+    return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap, scale);
   });
 
   if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
-  // The file shrinks as lambda grows: bisect log(lambda) for the smallest lambda that fits.
+  if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, metadata, options.maxBytes);
+  // With calibration the refinement is slow and moves the size a little: search lambda without
+  // it, refine once, and search again for a smaller budget while the refined file is too large.
   const max = options.maxBytes;
+  const dataFree: Settings = { ...settings, calibration: undefined };
+  let budget = max;
+  let last: CompressResult | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const found = searchLambda(pruned, dataFree, arch.name, metadata, budget);
+    last = encode(pruned, settings, found.lambda!, arch.name, metadata);
+    if (last.sizes.total <= max) return last;
+    budget -= Math.ceil((last.sizes.total - max) * 1.25) + 256;
+  }
+  throw new InputError(`the calibrated file stays above maxBytes ${max} (${last!.sizes.total} bytes); give more bytes`);
+}
+
+/** The most accurate file of at most `max` bytes: the smallest lambda that fits, by bisection of log(lambda). */
+function searchLambda(pruned: readonly Pruned[], settings: Settings, archName: string, metadata: Readonly<Record<string, string>>, max: number): CompressResult {
+  // The file shrinks as lambda grows.
   let lo = Math.log(1e-7);
   let hi = Math.log(1);
-  let best = encode(pruned, settings, Math.exp(hi), arch.name, metadata);
+  let best = encode(pruned, settings, Math.exp(hi), archName, metadata);
   if (best.sizes.total > max) {
     throw new InputError(`even the coarsest codebooks give ${best.sizes.total} bytes, more than maxBytes ${max}; prune more (density) or store less`);
   }
-  const first = encode(pruned, settings, Math.exp(lo), arch.name, metadata);
+  const first = encode(pruned, settings, Math.exp(lo), archName, metadata);
   if (first.sizes.total <= max) return first;
   // Stop when the file is within 0.2 % of the budget, or lambda within 1 %.
   for (let i = 0; i < 24 && hi - lo > 0.01 && best.sizes.total < max * 0.998; i++) {
     const mid = (lo + hi) / 2;
-    const r = encode(pruned, settings, Math.exp(mid), arch.name, metadata);
+    const r = encode(pruned, settings, Math.exp(mid), archName, metadata);
     if (r.sizes.total <= max) {
       best = r;
       hi = mid;

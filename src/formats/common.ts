@@ -10,7 +10,7 @@
 //                          load for a file of any format
 
 import type { Arch, ArchName } from '../arch.js';
-import { fromFloat16Bits, halfTable } from '../compress/float16.js';
+import { fromFloat16Bits, halfTable } from '../codec/float16.js';
 import { InputError } from '../errors.js';
 import type { Recipe } from '../preprocess.js';
 

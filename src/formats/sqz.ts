@@ -6,17 +6,20 @@
 //   recipe], a record per layer (name, shape,
 //   flags, code and gap widths, codebook size, entry count, stream sizes, payload CRC-32),
 //   header CRC-32; then per layer: codebook and biases (float32 or float16 each), the code
-//   stream, the gap stream (each fixed-width or canonical Huffman).
+//   stream, the gap stream (each fixed-width or canonical Huffman). Version 3 keeps the header
+//   and codes each layer's payload (codebook, biases, every weight) as one context-modelled
+//   range-coded stream (src/codec/context-model.ts).
 //
 // The header is checked (CRC first, then every field) before anything is allocated, then each
 // payload's CRC before it is decoded: a malformed file is a FormatError naming the layer and the
 // byte offset, never a RangeError or a hang.
 
 import { ARCHS, archOrName, withClasses, withPooling, type Arch, type ArchName } from '../arch.js';
-import { BitReader, BitWriter } from '../compress/bits.js';
-import { crc32 } from '../compress/crc32.js';
-import { fromFloat16Bits, toFloat16Bits } from '../compress/float16.js';
-import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProblem } from '../compress/huffman.js';
+import { BitReader, BitWriter } from '../codec/bits.js';
+import { crc32 } from '../codec/crc32.js';
+import { fromFloat16Bits, toFloat16Bits } from '../codec/float16.js';
+import { HuffmanDecoder, huffmanBits, huffmanEncode, huffmanLengths, lengthsProblem } from '../codec/huffman.js';
+import { decodeContextPayload, encodeContextPayload } from '../codec/context-model.js';
 import { FormatError, InputError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { toBytes, type DecodedTensor, type DecodedWeights } from './common.js';
@@ -26,10 +29,13 @@ export const SQZ_FORMAT = 'squeezenet .sqz';
 /** The first 8 bytes of every .sqz file (PNG's trick: a high byte, then CR LF, ^Z and LF to catch text-mode damage). */
 export const SQZ_MAGIC: readonly number[] = [0x89, 0x53, 0x51, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a];
 /**
- * The newest version this library writes and reads. Version 2 adds a metadata block after the
- * architecture name; a file without metadata is written as version 1, byte for byte as before.
+ * The newest version this library writes and reads: 3, whose payloads are context-modelled range
+ * coding. Version 2 adds a metadata block after the architecture name (version 3 has it too); a
+ * file without metadata and not asked for version 3 is written as version 1.
  */
-export const SQZ_VERSION = 2;
+export const SQZ_VERSION = 3;
+/** The versions this library reads. */
+export const SQZ_VERSIONS: readonly number[] = [1, 2, 3];
 /** Metadata: at most this many entries, keys of 1..64 printable ASCII characters, values of at most 4096 UTF-8 bytes. */
 export const SQZ_MAX_METADATA = 255;
 const MAX_KEY = 64;
@@ -76,10 +82,20 @@ export interface SqzFile {
   /** The network the layers belong to: an `ArchName` such as `v1.0-caffe`. */
   readonly arch: string;
   /**
-   * Key-value text (version 2): `recipe` (`caffe` or `torchvision`, the preprocessing the weights
-   * were trained with), `maxpool` (`floor` when the network's pools round down), or anything else.
+   * Key-value text (versions 2 and 3): `recipe` (`caffe` or `torchvision`, the preprocessing the
+   * weights were trained with), `maxpool` (`floor` when the network's pools round down), or
+   * anything else.
    */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The container version. Writing: 3 asks for context-modelled payloads (every payload range-
+   * coded; the layers' Huffman flags and gap widths do not apply, and each codebook is stored as
+   * its used values only, ascending, the codes renumbered to match); otherwise version 2 when
+   * there is metadata, else 1 (Huffman or fixed-width streams, as each layer's flags say).
+   * Reading: the file's. A file read from version 3 lists every position of each layer as an
+   * entry (gaps 0, gap width 1).
+   */
+  readonly version?: number;
   readonly layers: readonly SqzLayer[];
 }
 
@@ -156,8 +172,10 @@ export function writeSqz(file: SqzFile): SqzWritten {
     if (v.length > MAX_VALUE) bad(`metadata ${key} is ${v.length} bytes of UTF-8; at most ${MAX_VALUE}`);
     metaBytes.push(key.length, ...ascii(key), v.length & 0xff, v.length >>> 8, ...v);
   }
-  const version = metadata.length > 0 ? 2 : 1;
   if (file.layers.length < 1 || file.layers.length > 0xffff) bad(`${file.layers.length} layers; 1..65535 allowed`);
+  if (file.version !== undefined && !SQZ_VERSIONS.includes(file.version)) bad(`version ${file.version}; this library writes versions ${SQZ_VERSIONS.join(', ')}`);
+  // Version 3 when asked for; otherwise 2 when there is metadata to hold, else 1.
+  const version = file.version === 3 ? 3 : metadata.length > 0 ? 2 : 1;
   const names = new Set<string>();
   const payloads = file.layers.map((l) => {
     const at = `layer ${l.name}`;
@@ -201,33 +219,40 @@ export function writeSqz(file: SqzFile): SqzWritten {
       if (l.biasF16) view.setUint16(biasAt + 2 * c, toFloat16Bits(l.bias[c]!), true);
       else view.setFloat32(biasAt + 4 * c, l.bias[c]!, true);
     }
+    if (version === 3) return contextPayload(l, at, bad);
     const codes = encodeStream(l.codes, l.bits, l.huffmanCodes);
     const gaps = encodeStream(l.gaps, l.gapBits, l.huffmanGaps);
     const payload = new Uint8Array(parts.length + codes.length + gaps.length);
     payload.set(parts);
     payload.set(codes, parts.length);
     payload.set(gaps, parts.length + codes.length);
-    return { l, payload, sizes: { codebook: biasAt, bias: parts.length - biasAt, codes: codes.length, gaps: gaps.length } };
+    const record: RecordFields = {
+      flags: (l.huffmanCodes ? FLAG_HUFFMAN_CODES : 0) | (l.huffmanGaps ? FLAG_HUFFMAN_GAPS : 0) | (l.biasF16 ? FLAG_BIAS_F16 : 0) | (l.codebookF16 ? FLAG_CODEBOOK_F16 : 0),
+      bits: l.bits,
+      gapBits: l.gapBits,
+      k,
+      n: l.codes.length,
+      codeBytes: codes.length,
+      gapBytes: gaps.length,
+    };
+    return { l, payload, record, sizes: { codebook: biasAt, bias: parts.length - biasAt, codes: codes.length, gaps: gaps.length } };
   });
 
-  const header: number[] = [...SQZ_MAGIC, version, 0, file.arch.length, ...ascii(file.arch)];
-  if (version === 2) header.push(metadata.length, ...metaBytes);
+  const header: number[] = [...SQZ_MAGIC, version & 0xff, version >>> 8, file.arch.length, ...ascii(file.arch)];
+  if (version >= 2) header.push(metadata.length, ...metaBytes);
   const u16 = (v: number): void => void header.push(v & 0xff, v >>> 8);
   const u32 = (v: number): void => void header.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
   u16(file.layers.length);
-  for (const { l, payload, sizes } of payloads) {
+  for (const { l, payload, record } of payloads) {
     header.push(l.name.length, ...ascii(l.name));
     u16(l.shape[0]);
     u16(l.shape[1]);
     header.push(l.shape[2], l.shape[3]);
-    header.push(
-      (l.huffmanCodes ? FLAG_HUFFMAN_CODES : 0) | (l.huffmanGaps ? FLAG_HUFFMAN_GAPS : 0) | (l.biasF16 ? FLAG_BIAS_F16 : 0) | (l.codebookF16 ? FLAG_CODEBOOK_F16 : 0),
-    );
-    header.push(l.bits, l.gapBits);
-    u16(l.codebook.length - 1);
-    u32(l.codes.length);
-    u32(sizes.codes);
-    u32(sizes.gaps);
+    header.push(record.flags, record.bits, record.gapBits);
+    u16(record.k);
+    u32(record.n);
+    u32(record.codeBytes);
+    u32(record.gapBytes);
     u32(crc32(payload));
   }
   const headerBytes = Uint8Array.from(header);
@@ -241,6 +266,61 @@ export function writeSqz(file: SqzFile): SqzWritten {
     o += p.payload.length;
   }
   return { bytes, header: header.length, layers: payloads.map((p) => p.sizes) };
+}
+
+/** The fields of a layer record after the shape. */
+interface RecordFields {
+  readonly flags: number;
+  readonly bits: number;
+  readonly gapBits: number;
+  readonly k: number;
+  readonly n: number;
+  readonly codeBytes: number;
+  readonly gapBytes: number;
+}
+
+/**
+ * A version 3 payload: the layer's used codebook values, ascending (the codes renumbered; a
+ * value 0 becomes code 0), its biases and the code of every position, in one range-coded stream.
+ * The record: B just wide enough for K, gap width 0, n the non-zero weights, the stream in C.
+ */
+function contextPayload(l: SqzLayer, at: string, bad: (what: string) => never) {
+  const numel = numelOf(l.shape);
+  const positions = new Uint16Array(numel);
+  const used = new Uint8Array(l.codebook.length);
+  let p = -1;
+  for (let i = 0; i < l.codes.length; i++) {
+    p += l.gaps[i]! + 1;
+    positions[p] = l.codes[i]!;
+    used[l.codes[i]!] = 1;
+  }
+  // Used values, ascending; equal values share a code.
+  const values = [...new Set(Array.from(l.codebook).filter((v, c) => c > 0 && used[c] === 1 && v !== 0))].sort((a, b) => a - b);
+  const index = new Map(values.map((v, i) => [v, i + 1]));
+  const renumber = Uint16Array.from(l.codebook, (v, c) => (c === 0 || v === 0 ? 0 : (index.get(v) ?? 0)));
+  let nonzero = 0;
+  for (let q = 0; q < numel; q++) {
+    const c = renumber[positions[q]!]!;
+    positions[q] = c;
+    if (c !== 0) nonzero++;
+  }
+  const k = values.length;
+  const bits = Math.max(1, 32 - Math.clz32(k));
+  if (bits > SQZ_MAX_WIDTH) bad(`${at}: ${k} codebook values in use; at most ${2 ** SQZ_MAX_WIDTH - 1}`);
+  const codebook = Float32Array.from([0, ...values]);
+  const bias = l.biasF16 ? l.bias.map((v) => fromFloat16Bits(toFloat16Bits(v))) : l.bias;
+  for (let c = 0; c < bias.length; c++) if (!Number.isFinite(bias[c])) bad(`${at}: bias ${c} is ${bias[c]}${l.biasF16 ? ' as float16' : ''}`);
+  const coded = encodeContextPayload({ shape: l.shape, bits, codebook, codebookF16: l.codebookF16, bias, biasF16: l.biasF16, codes: positions });
+  const record: RecordFields = {
+    flags: (l.biasF16 ? FLAG_BIAS_F16 : 0) | (l.codebookF16 ? FLAG_CODEBOOK_F16 : 0),
+    bits,
+    gapBits: 0,
+    k,
+    n: nonzero,
+    codeBytes: coded.bytes.length,
+    gapBytes: 0,
+  };
+  return { l, payload: coded.bytes, record, sizes: { codebook: coded.codebook, bias: coded.bias, codes: coded.weights, gaps: 0 } };
 }
 
 /** A layer record as read from the header, with where its payload parts sit. */
@@ -270,7 +350,7 @@ const fail = (message: string, offset: number, layer?: string): FormatError => n
 
 // Walks the header: magic, version, every record, the header CRC; then checks each field and lays
 // out the payloads against the file length. Nothing is allocated by size before this passes.
-function readHeader(b: Uint8Array, view: DataView): { arch: string; metadata: Record<string, string>; records: LayerRecord[]; headerEnd: number } {
+function readHeader(b: Uint8Array, view: DataView): { arch: string; version: number; metadata: Record<string, string>; records: LayerRecord[]; headerEnd: number } {
   const hex = (from: number, to: number): string => Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
   const magicHex = SQZ_MAGIC.map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
   for (let i = 0; i < Math.min(b.length, SQZ_MAGIC.length); i++) {
@@ -289,8 +369,8 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; metadata: Re
   where = 'the version';
   need(2);
   const version = view.getUint16(o, true);
-  if (version !== 1 && version !== 2) {
-    throw fail(`version ${version}; this library reads versions 1 and ${SQZ_VERSION} (written by a ${version > SQZ_VERSION ? 'newer' : 'different'} squeezenet-wasm?)`, o);
+  if (!SQZ_VERSIONS.includes(version)) {
+    throw fail(`version ${version}; this library reads versions ${SQZ_VERSIONS.slice(0, -1).join(', ')} and ${SQZ_VERSION} (written by a ${version > SQZ_VERSION ? 'newer' : 'different'} squeezenet-wasm?)`, o);
   }
   o += 2;
   where = 'the architecture name';
@@ -302,7 +382,7 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; metadata: Re
   const arch = String.fromCharCode(...b.subarray(o, o + archLen));
   o += archLen;
   const metaFields: { key: string; keyAt: number; value: Uint8Array }[] = [];
-  if (version === 2) {
+  if (version >= 2) {
     where = 'the metadata count';
     need(1);
     const entries = b[o]!;
@@ -397,6 +477,10 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; metadata: Re
     if (r.shape.some((d) => d === 0)) throw f(`shape [${r.shape.join(', ')}] has a zero size`, fields);
     const numel = numelOf(r.shape);
     if (numel > SQZ_MAX_LAYER_WEIGHTS) throw f(`shape [${r.shape.join(', ')}] has ${numel} weights, more than the ${SQZ_MAX_LAYER_WEIGHTS} a layer may have`, fields);
+    if (version === 3) {
+      p = contextRecord(r, p, b.length, f);
+      continue;
+    }
     if (r.flags & ~15) throw f(`flags ${r.flags} set unknown bits (only 1, 2, 4, 8 are defined)`, r.flagsAt);
     if (r.bits < 1 || r.bits > SQZ_MAX_WIDTH) throw f(`code width ${r.bits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 1);
     if (r.gapBits < 1 || r.gapBits > SQZ_MAX_WIDTH) throw f(`gap width ${r.gapBits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 2);
@@ -424,7 +508,28 @@ function readHeader(b: Uint8Array, view: DataView): { arch: string; metadata: Re
   if (p !== b.length) {
     throw fail(`${b.length - p} bytes after the last layer's payload, which ends at byte ${p}; the file must end there`, p, records.at(-1)!.name);
   }
-  return { arch, metadata, records, headerEnd };
+  return { arch, version, metadata, records, headerEnd };
+}
+
+// A version 3 record: flags 4 and 8 only, B 1..12, K <= 2^B - 1, gap width 0, n (the non-zero
+// weights) at most the tensor's size, a stream of at least 4 bytes in C, S = 0. Lays the payload
+// out from `p` and returns where it ends.
+function contextRecord(r: LayerRecord, p: number, length: number, f: (message: string, offset: number) => FormatError): number {
+  if (r.flags & ~(FLAG_BIAS_F16 | FLAG_CODEBOOK_F16)) throw f(`flags ${r.flags} set bits version 3 does not define (only 4 and 8)`, r.flagsAt);
+  if (r.bits < 1 || r.bits > SQZ_MAX_WIDTH) throw f(`code width ${r.bits} bits; 1..${SQZ_MAX_WIDTH} allowed`, r.flagsAt + 1);
+  if (r.gapBits !== 0) throw f(`gap width ${r.gapBits}; version 3 has no gaps (0)`, r.flagsAt + 2);
+  if (r.k > 2 ** r.bits - 1) throw f(`codebook of ${r.k} values does not fit ${r.bits}-bit codes (at most ${2 ** r.bits - 1} besides code 0)`, r.flagsAt + 3);
+  const numel = numelOf(r.shape);
+  if (r.n > numel) throw f(`${r.n} non-zero weights, more than the ${numel} of its [${r.shape.join(', ')}] tensor`, r.flagsAt + 5);
+  if (r.n > 0 && r.k === 0) throw f(`${r.n} non-zero weights but an empty codebook`, r.flagsAt + 3);
+  if (r.codeBytes < 4) throw f(`a stream of ${r.codeBytes} bytes; a range-coded stream has at least 4`, r.flagsAt + 9);
+  if (r.gapBytes !== 0) throw f(`a gap stream of ${r.gapBytes} bytes; version 3 has none (0)`, r.flagsAt + 13);
+  r.codebook = r.bias = r.codes = p;
+  r.gaps = r.end = p + r.codeBytes;
+  if (r.end > length) {
+    throw f(`the file ends inside this layer's stream: the header puts its payload at bytes ${r.codebook}..${r.end - 1}, the file has ${length} (truncated?)`, length);
+  }
+  return r.end;
 }
 
 // One stream's symbols: fixed-width, or a Huffman alphabet and code lengths then the codes.
@@ -478,11 +583,30 @@ function readStream(
   };
 }
 
-function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
+function readLayer(b: Uint8Array, view: DataView, r: LayerRecord, version: number): SqzLayer {
   const f = (message: string, offset: number): FormatError => fail(message, offset, r.name);
   const crc = crc32(b, r.codebook, r.end);
   if (crc !== r.crc) {
     throw f(`payload CRC-32 mismatch: the header says ${r.crc.toString(16).padStart(8, '0')}, bytes ${r.codebook}..${r.end - 1} give ${crc.toString(16).padStart(8, '0')} (the payload is damaged)`, r.codebook);
+  }
+  if (version === 3) {
+    const cbF16 = (r.flags & FLAG_CODEBOOK_F16) !== 0;
+    const biasF16 = (r.flags & FLAG_BIAS_F16) !== 0;
+    const d = decodeContextPayload(b, r.codebook, r.end, r.shape, r.bits, r.k, cbF16, biasF16, r.n, f);
+    return {
+      name: r.name,
+      shape: r.shape,
+      bits: r.bits,
+      gapBits: 1,
+      huffmanCodes: false,
+      huffmanGaps: false,
+      biasF16,
+      codebookF16: cbF16,
+      codebook: d.codebook,
+      bias: d.bias,
+      codes: d.codes,
+      gaps: new Uint16Array(d.codes.length),
+    };
   }
   const cbF16 = (r.flags & FLAG_CODEBOOK_F16) !== 0;
   const codebook = new Float32Array(r.k + 1);
@@ -534,8 +658,8 @@ function readLayer(b: Uint8Array, view: DataView, r: LayerRecord): SqzLayer {
 export function readSqz(bytes: Uint8Array | ArrayBuffer): SqzFile {
   const b = toBytes(bytes, 'a .sqz file');
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const { arch, metadata, records } = readHeader(b, view);
-  return { arch, metadata, layers: records.map((r) => readLayer(b, view, r)) };
+  const { arch, version, metadata, records } = readHeader(b, view);
+  return { arch, version, metadata, layers: records.map((r) => readLayer(b, view, r, version)) };
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
