@@ -8,7 +8,9 @@
 // c: m rows, row stride ldc: a Fire expand branch writes its own channel slice of the concat buffer.
 // relu != 0 clamps at 0 (pmax keeps NaN, as PyTorch's relu does).
 // Tile: 4 rows x 8 channels = 8 accumulators; row tails re-point to the last valid row,
-// column tails store 4, 2, 1 lanes.
+// column tails store 4, 2, 1 lanes. Multiply-add: vmuladd (assembly/simd.ts), fused in the relaxed build.
+
+import { vmuladd } from "./simd";
 
 export function f32_gemm_4x8(
   m: i32, n: i32, k: i32,
@@ -72,14 +74,14 @@ function tile4x8(
         const va1 = v128.load32_splat(a1 + p);
         const va2 = v128.load32_splat(a2 + p);
         const va3 = v128.load32_splat(a3 + p);
-        vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va0, vb0123));
-        vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va0, vb4567));
-        vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va1, vb0123));
-        vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va1, vb4567));
-        vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va2, vb0123));
-        vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va2, vb4567));
-        vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va3, vb0123));
-        vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va3, vb4567));
+        vacc0x0123 = vmuladd(vacc0x0123, va0, vb0123);
+        vacc0x4567 = vmuladd(vacc0x4567, va0, vb4567);
+        vacc1x0123 = vmuladd(vacc1x0123, va1, vb0123);
+        vacc1x4567 = vmuladd(vacc1x4567, va1, vb4567);
+        vacc2x0123 = vmuladd(vacc2x0123, va2, vb0123);
+        vacc2x4567 = vmuladd(vacc2x4567, va2, vb4567);
+        vacc3x0123 = vmuladd(vacc3x0123, va3, vb0123);
+        vacc3x4567 = vmuladd(vacc3x4567, va3, vb4567);
       }
       vacc0x0123 = f32x4.pmax(vacc0x0123, vmin);
       vacc0x4567 = f32x4.pmax(vacc0x4567, vmin);

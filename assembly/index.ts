@@ -15,3 +15,6 @@ export { f32_find_nonfinite } from "./finite";
 export function heap_base(): usize {
   return __heap_base;
 }
+
+// Which build this is (relaxed SIMD or plain; a shared imported memory or its own).
+export { simd_relaxed, shared_memory } from "./simd";

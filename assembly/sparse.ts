@@ -9,6 +9,9 @@
 // rows: n + 1 i32 offsets into index/values; index: i32 input channel of each kept weight.
 // c: m rows, row stride ldc (NHWC): each output channel's pixels are scattered lane by lane.
 // Pixel blocks of 32 keep 8 accumulators in registers; then blocks of 4, then single pixels.
+// Multiply-adds as the dense GEMM does them (assembly/simd.ts), so both give the same bits.
+
+import { muladd, vmuladd } from "./simd";
 
 export function f32_spmm_32x1(
   m: i32, n: i32,
@@ -36,14 +39,14 @@ export function f32_spmm_32x1(
       for (let q = q0; q < q1; q++) {
         const vw = v128.load32_splat(values + ((<usize>q) << 2));
         const x = xi + <usize>load<i32>(index + ((<usize>q) << 2)) * rowBytes;
-        v0 = f32x4.add(v0, f32x4.mul(vw, v128.load(x)));
-        v1 = f32x4.add(v1, f32x4.mul(vw, v128.load(x, 16)));
-        v2 = f32x4.add(v2, f32x4.mul(vw, v128.load(x, 32)));
-        v3 = f32x4.add(v3, f32x4.mul(vw, v128.load(x, 48)));
-        v4 = f32x4.add(v4, f32x4.mul(vw, v128.load(x, 64)));
-        v5 = f32x4.add(v5, f32x4.mul(vw, v128.load(x, 80)));
-        v6 = f32x4.add(v6, f32x4.mul(vw, v128.load(x, 96)));
-        v7 = f32x4.add(v7, f32x4.mul(vw, v128.load(x, 112)));
+        v0 = vmuladd(v0, vw, v128.load(x));
+        v1 = vmuladd(v1, vw, v128.load(x, 16));
+        v2 = vmuladd(v2, vw, v128.load(x, 32));
+        v3 = vmuladd(v3, vw, v128.load(x, 48));
+        v4 = vmuladd(v4, vw, v128.load(x, 64));
+        v5 = vmuladd(v5, vw, v128.load(x, 80));
+        v6 = vmuladd(v6, vw, v128.load(x, 96));
+        v7 = vmuladd(v7, vw, v128.load(x, 112));
       }
       const ci = cj + <usize>i * cStride;
       scatter4(ci, cStride, f32x4.pmax(v0, vmin));
@@ -60,7 +63,7 @@ export function f32_spmm_32x1(
       let v0 = vb;
       for (let q = q0; q < q1; q++) {
         const vw = v128.load32_splat(values + ((<usize>q) << 2));
-        v0 = f32x4.add(v0, f32x4.mul(vw, v128.load(xi + <usize>load<i32>(index + ((<usize>q) << 2)) * rowBytes)));
+        v0 = vmuladd(v0, vw, v128.load(xi + <usize>load<i32>(index + ((<usize>q) << 2)) * rowBytes));
       }
       scatter4(cj + <usize>i * cStride, cStride, f32x4.pmax(v0, vmin));
     }
@@ -68,7 +71,7 @@ export function f32_spmm_32x1(
       const xi = xT + ((<usize>i) << 2);
       let s = b;
       for (let q = q0; q < q1; q++) {
-        s += load<f32>(values + ((<usize>q) << 2)) * load<f32>(xi + <usize>load<i32>(index + ((<usize>q) << 2)) * rowBytes);
+        s = muladd(s, load<f32>(values + ((<usize>q) << 2)), load<f32>(xi + <usize>load<i32>(index + ((<usize>q) << 2)) * rowBytes));
       }
       // as pmax: NaN stays NaN under ReLU
       store<f32>(cj + <usize>i * cStride, s < smin ? smin : s);

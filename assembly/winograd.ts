@@ -6,18 +6,20 @@
 //   output: Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]
 
 // v[xi][tile][c] for xi = 4 * row + column of the transformed 4x4 tile; channels % 4 == 0.
+// Tile rows [ty0, ty1) of the tilesH x tilesW tiles (any split of the rows gives the same bits:
+// threads each take a range).
 export function f32_winograd23_input_nhwc(
   input: usize, height: i32, width: i32, channels: i32,
-  tilesH: i32, tilesW: i32,
+  tilesH: i32, tilesW: i32, ty0: i32, ty1: i32,
   v: usize,
 ): void {
-  assert(channels > 0 && (channels & 3) == 0);
+  assert(channels > 0 && (channels & 3) == 0 && 0 <= ty0 && ty0 <= ty1 && ty1 <= tilesH);
   const pixelBytes = (<usize>channels) << 2;
   const rowBytes = <usize>width * pixelBytes;
   const tiles = tilesH * tilesW;
   const planeBytes = <usize>tiles * pixelBytes;
   const zero = f32x4.splat(0);
-  for (let ty = 0; ty < tilesH; ty++) {
+  for (let ty = ty0; ty < ty1; ty++) {
     const y0 = 2 * ty - 1;
     const r0 = <u32>y0 < <u32>height;
     const r1 = <u32>(y0 + 1) < <u32>height;
@@ -86,19 +88,20 @@ export function f32_winograd23_input_nhwc(
 
 // m[xi][tile][k] (the 16 GEMM products) -> output pixels, + bias, ReLU when relu != 0.
 // Writes channels [0, outChannels) of each output pixel at row stride ldc; outChannels % 4 == 0.
+// Tile rows [ty0, ty1) (output rows 2 * ty0 up to 2 * ty1), as the input transform.
 export function f32_winograd23_output_nhwc(
-  m: usize, tilesH: i32, tilesW: i32, outChannels: i32,
+  m: usize, tilesH: i32, tilesW: i32, ty0: i32, ty1: i32, outChannels: i32,
   bias: usize,
   output: usize, height: i32, width: i32, ldc: i32,
   relu: i32,
 ): void {
-  assert(outChannels > 0 && (outChannels & 3) == 0);
+  assert(outChannels > 0 && (outChannels & 3) == 0 && 0 <= ty0 && ty0 <= ty1 && ty1 <= tilesH);
   const vmin = relu != 0 ? f32x4.splat(0) : f32x4.splat(-Infinity);
   const kBytes = (<usize>outChannels) << 2;
   const planeBytes = <usize>(tilesH * tilesW) * kBytes;
   const pixelBytes = (<usize>ldc) << 2;
   const rowBytes = <usize>width * pixelBytes;
-  for (let ty = 0; ty < tilesH; ty++) {
+  for (let ty = ty0; ty < ty1; ty++) {
     const y = 2 * ty;
     const row1 = y + 1 < height;
     for (let tx = 0; tx < tilesW; tx++) {

@@ -24,11 +24,11 @@ export interface ColdRun {
   readonly report: ColdReport;
 }
 
-/** Spawns one cold-start child and times it. */
-export function coldStart(engine: EngineName, model: ModelName, onnxDir: string): Promise<ColdRun> {
+/** Spawns one cold-start child (with the Node binary `node`, default this one) and times it. */
+export function coldStart(engine: EngineName, model: ModelName, onnxDir: string, node = process.execPath): Promise<ColdRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CHILD, engine, model, onnxDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [CHILD, engine, model, onnxDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let wall: number | undefined;
@@ -52,10 +52,10 @@ export function coldStart(engine: EngineName, model: ModelName, onnxDir: string)
 }
 
 /** `node -e 0`, spawn to exit, ms. */
-export function nodeBaseline(): Promise<number> {
+export function nodeBaseline(node = process.execPath): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const child = spawn(node, ['-e', '0'], { stdio: 'ignore' });
     child.on('error', reject);
     child.on('close', () => resolve(performance.now() - t0));
   });

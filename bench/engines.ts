@@ -8,9 +8,20 @@ import { MODELS, ROOT, loadWeights, type ModelName } from './fixtures.js';
 export const ENGINES = ['squeezenet-wasm', 'onnxruntime-web', 'tfjs-wasm'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** How a row runs an engine: threads, and (ours) the SIMD build. */
+export interface SessionConfig {
+  readonly threads: number;
+  /** Ours only: 'plain' or 'relaxed' (default: what the runtime has). */
+  readonly simd?: 'plain' | 'relaxed';
+}
+
 export interface Session {
   readonly engine: EngineName;
   readonly model: ModelName;
+  /** What the engine runs with: threads, SIMD flavour, and how they came about. */
+  readonly threads: number;
+  readonly simd: 'plain' | 'relaxed';
+  readonly note: string;
   /** True when `run` returns the logits directly, false when it returns a promise (onnxruntime-web). */
   readonly sync: boolean;
   run(input: Float32Array): Float32Array | Promise<Float32Array>;
@@ -46,23 +57,30 @@ export function wasmFileOfSize(engine: EngineName, bytes: number): string | unde
   return candidateWasmFiles(engine).find((f) => statSync(f).size === bytes);
 }
 
-export async function openSession(engine: EngineName, model: ModelName, onnxDir: string): Promise<Session> {
+/**
+ * Opens an engine on a model. `config` undefined: each engine's defaults (ours: the available
+ * cores and the runtime's best SIMD; the others one thread), as a user gets them.
+ */
+export async function openSession(engine: EngineName, model: ModelName, onnxDir: string, config?: SessionConfig): Promise<Session> {
   switch (engine) {
     case 'squeezenet-wasm':
-      return openOurs(model);
+      return openOurs(model, config);
     case 'onnxruntime-web':
-      return openOrt(model, onnxDir);
+      return openOrt(model, onnxDir, config?.threads ?? 1);
     case 'tfjs-wasm':
-      return openTfjs(model);
+      return openTfjs(model, config?.threads ?? 1);
   }
 }
 
-async function openOurs(model: ModelName): Promise<Session> {
+async function openOurs(model: ModelName, config: SessionConfig | undefined): Promise<Session> {
   const { SqueezeNet } = await import('../src/index.js');
-  const net = await SqueezeNet.load({ arch: MODELS[model].arch, weights: loadWeights(model) });
+  const net = await SqueezeNet.load({ arch: MODELS[model].arch, weights: loadWeights(model), threads: config?.threads, simd: config?.simd });
   return {
     engine: 'squeezenet-wasm',
     model,
+    threads: net.threads,
+    simd: net.simd,
+    note: net.threadsReason,
     sync: true,
     run: (input) => net.run(input),
     engineMemoryBytes: () => net.memoryBytes,
@@ -70,12 +88,13 @@ async function openOurs(model: ModelName): Promise<Session> {
   };
 }
 
-async function openOrt(model: ModelName, onnxDir: string): Promise<Session> {
+async function openOrt(model: ModelName, onnxDir: string, threads: number): Promise<Session> {
   const why = unavailable('onnxruntime-web', model, onnxDir);
   if (why !== undefined) throw new Error(why);
   const ort = await import('onnxruntime-web');
-  // One thread, SIMD (the only build 1.30 ships), the plain wasm backend, no proxy worker.
-  ort.env.wasm.numThreads = 1;
+  // SIMD (the only build 1.30 ships), the plain wasm backend, no proxy worker; numThreads is
+  // read once per process, when the first session starts the backend (1: no worker threads).
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   const session = await ort.InferenceSession.create(join(onnxDir, MODELS[model].onnx), {
     executionProviders: ['wasm'],
@@ -87,6 +106,9 @@ async function openOrt(model: ModelName, onnxDir: string): Promise<Session> {
   return {
     engine: 'onnxruntime-web',
     model,
+    threads,
+    simd: 'plain',
+    note: `env.wasm.numThreads = ${threads}`,
     sync: false,
     async run(input) {
       const feeds = { [inputName!]: new ort.Tensor('float32', input, [1, 3, size, size]) };
@@ -100,30 +122,45 @@ async function openOrt(model: ModelName, onnxDir: string): Promise<Session> {
 
 let tfjsReady: Promise<typeof import('@tensorflow/tfjs-core')> | undefined;
 
-/** tfjs-core on the wasm backend, the SIMD binary without threads, from node_modules. */
-function tfjs(): Promise<typeof import('@tensorflow/tfjs-core')> {
+/**
+ * tfjs-core on the wasm backend from node_modules: the SIMD binary without threads, or with
+ * `threaded` its threaded SIMD build (which needs workers it starts from a blob: URL, and Node
+ * refuses those: then this throws tfjs's own message).
+ */
+function tfjs(threaded: boolean): Promise<typeof import('@tensorflow/tfjs-core')> {
   tfjsReady ??= (async () => {
     const tf = await import('@tensorflow/tfjs-core');
     const backend = await import('@tensorflow/tfjs-backend-wasm');
     backend.setWasmPaths(`${TFJS_DIST}/`);
-    // Take the SIMD binary without threads (tfjs-backend-wasm-simd.wasm): one thread, no workers.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threaded);
     tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
+    const errors: string[] = [];
+    const log = console.warn;
+    console.warn = (...a: unknown[]) => void errors.push(a.map(String).join(' '));
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error(`tfjs: the wasm backend did not initialise${errors.length ? `: ${errors.join('; ')}` : ''}`);
+    } finally {
+      console.warn = log;
+    }
     await tf.ready();
     return tf;
   })();
   return tfjsReady;
 }
 
-async function openTfjs(model: ModelName): Promise<Session> {
-  const tf = await tfjs();
+async function openTfjs(model: ModelName, threads: number): Promise<Session> {
+  const tf = await tfjs(threads > 1);
   const { buildTfjsSqueezeNet } = await import('./tfjs-squeezenet.js');
   const net = buildTfjsSqueezeNet(tf, MODELS[model].arch, loadWeights(model));
   const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  const backend = await import('@tensorflow/tfjs-backend-wasm');
+  const actual = threads > 1 ? backend.getThreadsCount() : 1;
   return {
     engine: 'tfjs-wasm',
     model,
+    threads: actual,
+    simd: 'plain',
+    note: threads > 1 ? `threaded SIMD build, getThreadsCount() = ${actual}` : 'WASM_HAS_MULTITHREAD_SUPPORT = false',
     sync: true,
     run: (input) => net.run(input),
     engineMemoryBytes: () => wasm?.HEAPU8?.buffer.byteLength ?? null,

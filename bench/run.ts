@@ -1,6 +1,8 @@
-// `npm run bench`: squeezenet-wasm against onnxruntime-web and tfjs-backend-wasm, one thread each,
-// on SqueezeNet v1.0 (Caffe flavour, 227x227) and v1.1 (224x224) with the fixture weights.
-// What each column means and how it is measured: bench/README.md.
+// `npm run bench`: squeezenet-wasm against onnxruntime-web and tfjs-backend-wasm at 1 and 2
+// threads (ours with the plain and the relaxed SIMD build where the runtime has both), on
+// SqueezeNet v1.0 (Caffe flavour, 227x227) and v1.1 (224x224) with the fixture weights, in this
+// Node, and with --node24 and --browser in Node 24 and headless Chromium too, all in one run: each
+// row in its own process or page (bench/hosts.ts). What each column means: bench/README.md.
 
 import { cpus, loadavg } from 'node:os';
 import { statSync, writeFileSync } from 'node:fs';
@@ -8,28 +10,34 @@ import { join, resolve } from 'node:path';
 import { ARCHS, plan } from '../src/index.js';
 import { measureCeiling, type Ceiling } from './ceiling.js';
 import { coldStart, nodeBaseline, type ColdRun } from './cold-start.js';
-import { ENGINES, openSession, unavailable, wasmFileOfSize, type EngineName, type Session } from './engines.js';
+import { ENGINES, unavailable, wasmFileOfSize, type EngineName } from './engines.js';
+import { browserColdStart, chromiumRuntime, node24Bin, nodeRuntime, type Host, type RowConfig, type Runtime } from './hosts.js';
 import { MODELS, MODEL_NAMES, ROOT, loadCase, type ModelName } from './fixtures.js';
 import { benchKernels, type KernelRow } from './kernels.js';
 import { median, time, type Timing } from './timing.js';
 
 const HELP = `npm run bench [-- options]        (builds first; then runs node dist/bench/run.js)
 
-Times squeezenet-wasm, onnxruntime-web (wasm, SIMD, 1 thread) and @tensorflow/tfjs-backend-wasm
-(SIMD, no threads) on SqueezeNet v1.0 (Caffe flavour: 227x227, conv10 padding 1) and v1.1 (224x224),
-batch 1, all with the fixture weights. Every engine's logits are checked against ours first; an
-engine that disagrees gets no timings. Tables go to stdout, progress to stderr.
+Times squeezenet-wasm (plain and relaxed SIMD), onnxruntime-web (wasm, SIMD) and
+@tensorflow/tfjs-backend-wasm (SIMD) at each thread count on SqueezeNet v1.0 (Caffe flavour: 227x227,
+conv10 padding 1) and v1.1 (224x224), batch 1, all with the fixture weights, each row in its own
+process (or page). Every row's logits are checked against ours first; a row that disagrees gets no
+timings. Tables go to stdout, progress to stderr.
 
 Options:
   --json             print one JSON object on stdout and nothing else
   --json-out FILE    also write that JSON object to FILE (with the tables on stdout)
-  --layers           add ms, share and GFLOP/s per Table-1 row for squeezenet-wasm (model.profile)
+  --layers           add, for each of our rows, ms per Table-1 row and each thread's busy ms (model.profile)
   --kernels          instead of the engines: time every v1.0-caffe convolution as the engine
                      lowers it (src/conv.ts), by each method that can run it, and every pool
   --onnx DIR         where squeezenet1_0.onnx and squeezenet1_1.onnx are (default build/onnx); make
                      them with: /usr/bin/python3 fixtures/export.py --skip-real \\
                                   --out build/onnx/fixtures --onnx-out build/onnx
   --models LIST      v1.0,v1.1 (default both)
+  --threads LIST     thread counts, each engine at each (default 1,2; 1 must be there)
+  --node24           rows in Node 24 too (\$NODE24, or the one \`npm run test:node24\` installs)
+  --browser          rows in headless Chromium too (/usr/bin/chromium or \$CHROMIUM), pages on
+                     127.0.0.1 served cross-origin isolated by examples/web/serve.mjs
   --engines LIST     squeezenet-wasm,onnxruntime-web,tfjs-wasm (default all)
   --max-time S       seconds benchmark.js samples each row (default 5; kernels 0.5)
   --rounds N         split --max-time into N rounds over all rows, samples pooled (default 2)
@@ -56,6 +64,9 @@ interface Options {
   coldRuns: number;
   rounds: number;
   layerRuns: number;
+  threads: number[];
+  node24: boolean;
+  browser: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -72,6 +83,9 @@ function parseArgs(argv: string[]): Options {
     coldRuns: 5,
     rounds: 2,
     layerRuns: 20,
+    threads: [1, 2],
+    node24: false,
+    browser: false,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -125,6 +139,19 @@ function parseArgs(argv: string[]): Options {
       case '--engines':
         o.engines = list(value(i++, a), a, ENGINES);
         break;
+      case '--threads': {
+        const v = value(i++, a);
+        o.threads = v.split(',').map((x) => Math.floor(num(x, a, 1)));
+        if (!o.threads.includes(1)) throw new Error(`${a} ${v}: 1 must be among them (the reference row)`);
+        o.threads = [...new Set(o.threads)].sort((x, y) => x - y);
+        break;
+      }
+      case '--node24':
+        o.node24 = true;
+        break;
+      case '--browser':
+        o.browser = true;
+        break;
       case '--max-time':
         o.maxTime = num(value(i++, a), a, 0.05);
         break;
@@ -145,6 +172,7 @@ function parseArgs(argv: string[]): Options {
     }
   }
   if (!o.engines.includes('squeezenet-wasm')) o.engines.unshift('squeezenet-wasm'); // the reference for agreement and ratios
+  o.engines = ['squeezenet-wasm', ...o.engines.filter((e) => e !== 'squeezenet-wasm')];
   return o;
 }
 
@@ -177,7 +205,16 @@ function versus(ratio: number | null): string {
 interface Row {
   engine: EngineName;
   model: ModelName;
-  threads: 1;
+  /** `node v20.20.2`, `node v24.x`, `chromium 156...`. */
+  runtime: string;
+  /** Threads the engine runs one image on (as it reports them). */
+  threads: number;
+  /** Threads asked for. */
+  threads_asked: number;
+  /** `plain` SIMD, or `relaxed` (ours: f32x4.relaxed_madd). */
+  simd: 'plain' | 'relaxed';
+  /** How the engine came to those threads (ours: model.threadsReason). */
+  note?: string;
   status: 'ok' | 'absent' | 'disagrees' | 'failed';
   reason?: string;
   median_ms: number | null;
@@ -188,24 +225,25 @@ interface Row {
   /** Every sample, in the order taken (rounds one after the other). */
   samples_ms?: number[];
   calls_per_sample?: number;
-  /** Peer's median / ours: above 1 means ours is faster. */
+  /** This row's median / ours at the same runtime, model and threads (our best SIMD): above 1 means ours is faster. */
   ratio_vs_ours: number | null;
   gflops: number | null;
   ceiling_share: number | null;
+  load_ms: number | null;
   first_ms: number | null;
   cold_start_ms: number | null;
   cold_start_runs_ms?: number[];
-  load_ms: number | null;
   wasm_file: string | null;
   wasm_bytes: number | null;
   memory_bytes: number | null;
   memory_source: string;
-  /** What the engine itself reports in the fresh process (ours: model.memoryBytes; tfjs: backend.wasm.HEAPU8), or null. */
   engine_memory_bytes?: number | null;
   max_abs_diff: number | null;
   rel_diff: number | null;
-  /** Ours only: against PyTorch's logits in the fixture case. */
+  /** Ours at 1 thread, plain, in this process's Node: against PyTorch's logits in the fixture case. */
   pytorch_rel_diff?: number;
+  /** Ours, --layers: model.profile() per Table-1 row, wall ms and each thread's busy ms. */
+  layers?: { name: string; ms: number; threads: number[] }[];
 }
 
 interface LayerRow {
@@ -234,6 +272,32 @@ function osInfo(): { cpu: string; cores: number } {
   return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length };
 }
 
+interface ColdRow {
+  runtime: string;
+  engine: EngineName | 'node -e 0' | 'blank page';
+  model: ModelName | null;
+  threads: number | null;
+  cold_start_ms: number | null;
+  runs_ms: number[];
+  first_ms?: number | null;
+  note?: string;
+}
+
+/** The rows of one run: every engine at every thread count (ours with each SIMD build the runtime has). */
+function rowConfigs(o: Options, rt: Runtime, model: ModelName): RowConfig[] {
+  const out: RowConfig[] = [];
+  for (const engine of o.engines) {
+    for (const threads of o.threads) {
+      if (engine === 'squeezenet-wasm') {
+        for (const simd of rt.relaxed ? (['plain', 'relaxed'] as const) : (['plain'] as const)) out.push({ engine, model, threads, simd });
+      } else {
+        out.push({ engine, model, threads });
+      }
+    }
+  }
+  return out;
+}
+
 async function runEngines(o: Options): Promise<void> {
   const loadStart = loadavg();
   const macs = Object.fromEntries(MODEL_NAMES.map((m) => [m, plan(ARCHS[MODELS[m].arch]).macs])) as Record<ModelName, number>;
@@ -241,105 +305,134 @@ async function runEngines(o: Options): Promise<void> {
   progress('measuring the WASM SIMD mul+add ceiling');
   const ceilings: Ceiling[] = [await measureCeiling()];
 
-  const rows: Row[] = [];
-  const sessions = new Map<string, Session>();
-  const key = (e: EngineName, m: ModelName): string => `${e} ${m}`;
-  const blank = (engine: EngineName, model: ModelName): Row => ({
-    engine,
-    model,
-    threads: 1,
-    status: 'ok',
-    median_ms: null,
-    min_ms: null,
-    ratio_vs_ours: null,
-    gflops: null,
-    ceiling_share: null,
-    first_ms: null,
-    cold_start_ms: null,
-    load_ms: null,
-    wasm_file: null,
-    wasm_bytes: null,
-    memory_bytes: null,
-    memory_source: 'n/a',
-    max_abs_diff: null,
-    rel_diff: null,
-  });
+  const runtimes: Runtime[] = [nodeRuntime()];
+  if (o.node24) runtimes.push(nodeRuntime(node24Bin()));
+  let browser: Awaited<ReturnType<typeof chromiumRuntime>> | undefined;
+  if (o.browser) {
+    progress('starting Chromium and the cross-origin-isolated pages (examples/web/serve.mjs)');
+    browser = await chromiumRuntime();
+    runtimes.push(browser);
+  }
+  try {
+    await measure(o, runtimes, browser, macs, ceilings, loadStart);
+  } finally {
+    await browser?.closeAll();
+  }
+}
 
-  // Load every engine and check its logits against ours before timing anything.
+async function measure(
+  o: Options,
+  runtimes: Runtime[],
+  browser: Awaited<ReturnType<typeof chromiumRuntime>> | undefined,
+  macs: Record<ModelName, number>,
+  ceilings: Ceiling[],
+  loadStart: number[],
+): Promise<void> {
+  const rows: Row[] = [];
+  const hosts = new Map<Row, Host>();
   const inputs = new Map<ModelName, Float32Array>();
+  const refs = new Map<ModelName, Float32Array>();
+
   for (const model of o.models) {
     const fixture = loadCase(model);
     inputs.set(model, fixture.input);
     progress(`${model}: input and PyTorch logits from fixtures/${fixture.file}`);
-    let ours: Float32Array | undefined;
-    for (const engine of o.engines) {
-      const row = blank(engine, model);
-      rows.push(row);
-      const why = unavailable(engine, model, o.onnx);
-      if (why !== undefined) {
-        row.status = 'absent';
-        row.reason = why;
-        progress(`${model} ${engine}: absent: ${why}`);
-        continue;
-      }
-      try {
-        progress(`${model} ${engine}: loading`);
-        const t0 = performance.now();
-        const session = await openSession(engine, model, o.onnx);
-        row.load_ms = performance.now() - t0;
-        const logits = Float32Array.from(await session.run(fixture.input));
-        if (engine === 'squeezenet-wasm') {
-          ours = logits;
-          row.max_abs_diff = 0;
-          row.rel_diff = 0;
-          row.pytorch_rel_diff = compareLogits(logits, fixture.logits).rel;
-          if (!(row.pytorch_rel_diff < TOLERANCE)) {
-            throw new Error(
-              `${model}: our logits differ from PyTorch's (fixtures/${fixture.file}) by ${row.pytorch_rel_diff.toExponential(2)} of max |logit|: ` +
-                'a wrong engine has no speed worth reporting; run npm test',
-            );
+    for (const rt of runtimes) {
+      for (const c of rowConfigs(o, rt, model)) {
+        const row: Row = {
+          engine: c.engine,
+          model,
+          runtime: rt.name,
+          threads: c.threads,
+          threads_asked: c.threads,
+          simd: c.simd ?? 'plain',
+          status: 'ok',
+          median_ms: null,
+          min_ms: null,
+          ratio_vs_ours: null,
+          gflops: null,
+          ceiling_share: null,
+          load_ms: null,
+          first_ms: null,
+          cold_start_ms: null,
+          wasm_file: null,
+          wasm_bytes: null,
+          memory_bytes: null,
+          memory_source: 'n/a',
+          max_abs_diff: null,
+          rel_diff: null,
+        };
+        rows.push(row);
+        const label = `${model} ${rt.name} ${c.engine} ${c.threads}t${c.simd ? ` ${c.simd}` : ''}`;
+        const why = unavailable(c.engine, model, o.onnx);
+        if (why !== undefined) {
+          row.status = 'absent';
+          row.reason = why;
+          progress(`${label}: absent: ${why}`);
+          continue;
+        }
+        let host: Host | undefined;
+        try {
+          progress(`${label}: loading`);
+          host = await rt.host();
+          const opened = await host.open(c, o.onnx, fixture.input);
+          Object.assign(row, { threads: opened.threads, simd: opened.simd, note: opened.note, load_ms: opened.load_ms });
+          const logits = await host.logits();
+          if (!refs.has(model)) {
+            // the reference: ours, 1 thread, plain SIMD, in this Node; checked against PyTorch
+            if (c.engine !== 'squeezenet-wasm' || c.threads !== 1 || c.simd !== 'plain' || rt !== runtimes[0]) {
+              throw new Error('the first row must be ours at 1 thread, plain SIMD (keep 1 in --threads)');
+            }
+            row.pytorch_rel_diff = compareLogits(logits, fixture.logits).rel;
+            if (!(row.pytorch_rel_diff < TOLERANCE)) {
+              throw new Error(
+                `${model}: our logits differ from PyTorch's (fixtures/${fixture.file}) by ${row.pytorch_rel_diff.toExponential(2)} of max |logit|: ` +
+                  'a wrong engine has no speed worth reporting; run npm test',
+              );
+            }
+            refs.set(model, logits);
           }
-        } else {
-          const d = compareLogits(logits, ours!);
+          const d = compareLogits(logits, refs.get(model)!);
           row.max_abs_diff = d.maxAbs;
           row.rel_diff = d.rel;
           if (!(d.rel < TOLERANCE)) {
             row.status = 'disagrees';
             row.reason = `logits differ from ours by ${d.maxAbs.toExponential(2)} (${d.rel.toExponential(2)} of max |logit|, over the ${TOLERANCE} allowed): not timed`;
-            progress(`${model} ${engine}: ${row.reason}`);
-            await session.dispose();
+            progress(`${label}: ${row.reason}`);
+            await host.close();
             continue;
           }
+          progress(`${label}: ${opened.threads} thread(s), ${opened.simd} (${opened.note}); logits agree with ours 1t plain (relative ${d.rel.toExponential(2)})`);
+          hosts.set(row, host);
+        } catch (e) {
+          if (c.engine === 'squeezenet-wasm' && c.threads === 1 && rt === runtimes[0]) throw e;
+          row.status = 'failed';
+          row.reason = (e as Error).message.split('\n')[0]!;
+          progress(`${label}: failed: ${row.reason}`);
+          await host?.close().catch(() => {});
         }
-        progress(`${model} ${engine}: logits agree with ours (max abs diff ${row.max_abs_diff!.toExponential(2)}, relative ${row.rel_diff!.toExponential(2)})`);
-        sessions.set(key(engine, model), session);
-      } catch (e) {
-        if (engine === 'squeezenet-wasm') throw e;
-        row.status = 'failed';
-        row.reason = (e as Error).message;
-        progress(`${model} ${engine}: failed: ${row.reason}`);
       }
     }
   }
 
-  // Steady state, benchmark.js, in rounds: each round times every row for maxTime / rounds, so that a
-  // burst of load elsewhere on this 2-core machine falls on all engines rather than on one.
+  // Steady state, in rounds: each round times every row for maxTime / rounds, so that a burst of
+  // load elsewhere on this shared machine falls on all rows rather than on one. Each row's process
+  // (or page) is idle while another row is timed.
   const maxTime = o.maxTime ?? 5;
-  const pooled = new Map<Row, Timing[]>();
+  const pooled = new Map<Row, { samples: number[]; count: number }[]>();
   for (let round = 0; round < o.rounds; round++) {
-    for (const row of rows) {
-      const session = sessions.get(key(row.engine, row.model));
-      if (session === undefined) continue;
-      // The ceiling between rows too: on 2 vCPUs (maybe SMT siblings on the host) other load can halve it.
+    for (const [row, host] of hosts) {
       ceilings.push(await measureCeiling(0.4));
-      const input = inputs.get(row.model)!;
       const warmup = round === 0 ? o.warmup : Math.min(o.warmup, 0.25);
-      progress(`round ${round + 1}/${o.rounds}: ${row.model} ${row.engine}: ${warmup}s warm-up, benchmark.js ${maxTime / o.rounds}s`);
-      const t = await time(`${row.engine} ${row.model}`, () => session.run(input), !session.sync, {
-        maxTime: maxTime / o.rounds,
-        warmup,
-      });
-      pooled.set(row, [...(pooled.get(row) ?? []), t]);
+      progress(`round ${round + 1}/${o.rounds}: ${row.model} ${row.runtime} ${row.engine} ${row.threads}t ${row.simd}: ${warmup}s warm-up, ${maxTime / o.rounds}s`);
+      try {
+        pooled.set(row, [...(pooled.get(row) ?? []), await host.time(maxTime / o.rounds, warmup)]);
+      } catch (e) {
+        row.status = 'failed';
+        row.reason = `while timing: ${(e as Error).message}`;
+        hosts.delete(row);
+        pooled.delete(row);
+      }
     }
   }
   for (const [row, ts] of pooled) {
@@ -357,73 +450,63 @@ async function runEngines(o: Options): Promise<void> {
     });
     row.gflops = (2 * macs[row.model]) / row.median_ms! / 1e6;
     if (row.engine === 'squeezenet-wasm') {
-      row.memory_bytes = sessions.get(key(row.engine, row.model))!.engineMemoryBytes();
+      row.memory_bytes = await hosts.get(row)!.memory();
       row.memory_source = 'model.memoryBytes';
     }
   }
 
-  // Per-layer profile of our engine.
-  const layers: Partial<Record<ModelName, LayerRow[]>> = {};
+  // Per-layer, per-thread profile of our rows.
   if (o.layers) {
-    const { SqueezeNet } = await import('../src/index.js');
-    const { loadWeights } = await import('./fixtures.js');
-    for (const model of o.models) {
-      progress(`${model}: profiling squeezenet-wasm layer by layer (${o.layerRuns} runs)`);
-      const net = await SqueezeNet.load({ arch: MODELS[model].arch, weights: loadWeights(model) });
-      const input = inputs.get(model)!;
-      for (let i = 0; i < 5; i++) net.run(input);
-      const sums = new Map<string, number>();
-      for (let r = 0; r < o.layerRuns; r++) {
-        for (const { name, ms } of net.profile(input)) sums.set(name, (sums.get(name) ?? 0) + ms / o.layerRuns);
-      }
-      const total = [...sums.values()].reduce((a, b) => a + b, 0);
-      layers[model] = net.plan.rows.map((row) => {
-        const ms = sums.get(row.spec.name) ?? NaN;
-        return {
-          layer: row.spec.name,
-          output: `${row.output[1]}x${row.output[2]}x${row.output[0]}`,
-          macs: row.macs,
-          ms,
-          share: ms / total,
-          gflops: row.macs > 0 ? (2 * row.macs) / ms / 1e6 : null,
-        };
-      });
-      net.dispose();
+    for (const [row, host] of hosts) {
+      if (row.engine !== 'squeezenet-wasm' || row.median_ms === null) continue;
+      progress(`${row.model} ${row.runtime} ours ${row.threads}t ${row.simd}: profiling layer by layer (${o.layerRuns} runs)`);
+      row.layers = await host.profile(o.layerRuns);
     }
   }
+  for (const host of hosts.values()) await host.close().catch(() => {});
 
-  // Cold starts in fresh processes, round-robin so that a burst of load elsewhere spreads out.
-  let nodeE0: number | null = null;
-  const colds = new Map<string, ColdRun[]>();
+  // Cold starts in fresh processes (pages), round-robin so that a burst of load elsewhere spreads
+  // out: each engine as a user gets it (ours: its default threads and SIMD; the others 1 thread).
+  const colds: ColdRow[] = [];
+  const coldReports = new Map<string, ColdRun[]>();
   if (o.coldRuns > 0) {
-    const base: number[] = [];
-    for (let r = 0; r < o.coldRuns; r++) base.push(await nodeBaseline());
-    nodeE0 = median(base);
-    for (let r = 0; r < o.coldRuns; r++) {
-      for (const row of rows) {
-        if (!sessions.has(key(row.engine, row.model))) continue;
-        progress(`cold start ${r + 1}/${o.coldRuns}: ${row.model} ${row.engine}`);
-        try {
-          const run = await coldStart(row.engine, row.model, o.onnx);
-          colds.set(key(row.engine, row.model), [...(colds.get(key(row.engine, row.model)) ?? []), run]);
-        } catch (e) {
-          progress((e as Error).message);
+    for (const rt of runtimes) {
+      const base: ColdRow = { runtime: rt.name, engine: rt.kind === 'node' ? 'node -e 0' : 'blank page', model: null, threads: null, cold_start_ms: null, runs_ms: [] };
+      const timed = o.models.flatMap((model) =>
+        o.engines
+          .filter((engine) => rows.some((r) => r.runtime === rt.name && r.model === model && r.engine === engine && r.median_ms !== null))
+          .map((engine): ColdRow => ({ runtime: rt.name, engine, model, threads: null, cold_start_ms: null, runs_ms: [] })),
+      );
+      colds.push(base, ...timed);
+      for (let r = 0; r < o.coldRuns; r++) {
+        base.runs_ms.push(rt.kind === 'node' ? await nodeBaseline(rt.bin) : await browserColdStart(browser!, 'blank'));
+        for (const c of timed) {
+          progress(`cold start ${r + 1}/${o.coldRuns}: ${rt.name} ${c.model} ${c.engine}`);
+          try {
+            if (rt.kind === 'node') {
+              const run = await coldStart(c.engine as EngineName, c.model!, o.onnx, rt.bin);
+              c.runs_ms.push(run.wall_ms);
+              coldReports.set(`${rt.name} ${c.engine} ${c.model}`, [...(coldReports.get(`${rt.name} ${c.engine} ${c.model}`) ?? []), run]);
+            } else {
+              // ours with its defaults (threads: navigator.hardwareConcurrency), the others on one thread
+              const threads = c.engine === 'squeezenet-wasm' ? undefined : 1;
+              c.runs_ms.push(await browserColdStart(browser!, { engine: c.engine as EngineName, model: c.model!, threads: threads as number }));
+            }
+          } catch (e) {
+            c.note = (e as Error).message.split('\n')[0];
+            progress(`cold start ${rt.name} ${c.model} ${c.engine}: ${c.note}`);
+          }
         }
       }
+      for (const c of [base, ...timed]) c.cold_start_ms = c.runs_ms.length > 0 ? median(c.runs_ms) : null;
     }
   }
   for (const row of rows) {
-    const runs = colds.get(key(row.engine, row.model));
-    if (runs === undefined || runs.length === 0) {
-      if (sessions.has(key(row.engine, row.model)) && row.engine !== 'squeezenet-wasm') {
-        row.memory_source = o.coldRuns === 0 ? 'n/a: --cold-runs 0' : 'n/a: cold start failed';
-      }
-      continue;
-    }
-    row.cold_start_ms = median(runs.map((r) => r.wall_ms));
-    row.cold_start_runs_ms = runs.map((r) => r.wall_ms);
-    row.first_ms = median(runs.map((r) => r.report.first_ms));
+    const runs = coldReports.get(`${row.runtime} ${row.engine} ${row.model}`);
+    if (runs === undefined || runs.length === 0) continue;
     const last = runs.at(-1)!.report;
+    row.first_ms = median(runs.map((r) => r.report.first_ms));
+    row.cold_start_ms = median(runs.map((r) => r.wall_ms));
     row.wasm_bytes = last.modules.reduce((a, b) => a + b, 0);
     row.wasm_file = last.modules
       .map((b) => {
@@ -431,54 +514,45 @@ async function runEngines(o: Options): Promise<void> {
         return f === undefined ? `${b} bytes` : f.slice(ROOT.length + 1);
       })
       .join(' + ');
-    row.engine_memory_bytes = last.engine_memory_bytes;
-    if (row.engine !== 'squeezenet-wasm') {
-      const seen = last.memory_bytes.reduce((a, b) => a + b, 0);
-      const own = last.engine_memory_bytes;
-      row.memory_bytes = last.memory_bytes.length === 0 ? null : seen;
-      row.memory_source =
-        last.memory_bytes.length === 0
-          ? 'n/a: no WebAssembly.Memory seen'
-          : `${last.memory_bytes.length} WebAssembly.Memory in a fresh process after 4 runs` +
-            (own === null ? ' (the engine reports none itself)' : own === seen ? ' (= what the engine reports)' : ` (the engine reports ${own})`);
+    if (row.engine !== 'squeezenet-wasm' && last.memory_bytes.length > 0) {
+      row.memory_bytes = last.memory_bytes.reduce((a, b) => a + b, 0);
+      row.memory_source = `${last.memory_bytes.length} WebAssembly.Memory in a fresh process after 4 runs (1 thread)`;
     }
   }
-  if (o.coldRuns === 0) {
-    for (const row of rows) {
-      if (row.engine !== 'squeezenet-wasm' || !sessions.has(key(row.engine, row.model))) continue;
-      const file = join(ROOT, 'build', 'squeezenet.wasm');
-      row.wasm_file = 'build/squeezenet.wasm';
-      row.wasm_bytes = statSync(file).size;
-    }
-  }
-  for (const s of sessions.values()) await s.dispose();
 
   progress('measuring the ceiling again');
   ceilings.push(await measureCeiling());
   const ceiling = ceilings.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+  // ours at the same runtime, model and threads, the best SIMD build it ran
+  const oursAt = (r: Row): Row | undefined =>
+    rows
+      .filter((x) => x.engine === 'squeezenet-wasm' && x.runtime === r.runtime && x.model === r.model && x.threads_asked === r.threads_asked && x.median_ms !== null)
+      .sort((a, b) => a.median_ms! - b.median_ms!)[0];
   for (const row of rows) {
     if (row.median_ms === null) continue;
-    const ours = rows.find((r) => r.model === row.model && r.engine === 'squeezenet-wasm')!;
-    row.ratio_vs_ours = row.median_ms / ours.median_ms!;
+    const ours = oursAt(row);
+    row.ratio_vs_ours = ours === undefined ? null : row.median_ms / ours.median_ms!;
     row.ceiling_share = row.gflops! / ceiling.gflops;
   }
+  const targets = targetRows(rows, colds);
   const loadEnd = loadavg();
 
   const { cpu, cores } = osInfo();
-  const settings = { max_time_s: maxTime, rounds: o.rounds, warmup_s: o.warmup, cold_runs: o.coldRuns, tolerance: TOLERANCE };
+  const settings = { max_time_s: maxTime, rounds: o.rounds, warmup_s: o.warmup, cold_runs: o.coldRuns, tolerance: TOLERANCE, threads: o.threads };
   const json = `${JSON.stringify({
     ceiling_gflops: ceiling.gflops,
     ceiling_kernels: ceiling.kernels,
     node: process.version,
     v8: process.versions.v8,
+    runtimes: runtimes.map((r) => ({ name: r.name, relaxed_simd: r.relaxed })),
     cpu,
     cores,
     load_average: { start: loadStart, end: loadEnd },
-    node_e0_ms: nodeE0,
     settings,
     macs,
     rows,
-    ...(o.layers ? { layers } : {}),
+    cold_start: colds,
+    targets,
   })}\n`;
   if (o.jsonOut !== undefined) writeFileSync(o.jsonOut, json);
   if (o.json) {
@@ -487,80 +561,145 @@ async function runEngines(o: Options): Promise<void> {
   }
 
   const out: string[] = [];
-  out.push(`squeezenet-wasm benchmark: Node ${process.version} (V8 ${process.versions.v8}), ${cpu}, ${cores} cores`);
+  out.push(`squeezenet-wasm benchmark: ${runtimes.map((r) => `${r.name}${r.relaxed ? ' (relaxed SIMD)' : ''}`).join(', ')}; ${cpu}, ${cores} cores`);
   out.push(`load average (1, 5, 15 min): ${loadStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
   out.push(
-    `WASM SIMD ceiling (f32x4 mul+add, no memory, best burst): ${ceiling.gflops.toFixed(1)} GFLOP/s` +
+    `WASM SIMD ceiling (f32x4 mul+add, one thread, no memory, best burst, ${process.version}): ${ceiling.gflops.toFixed(1)} GFLOP/s` +
       ` [${Object.entries(ceiling.kernels).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}]`,
   );
-  out.push(`node -e 0 (spawn to exit): ${fixed(nodeE0, 0)} ms, median of ${o.coldRuns}`);
-  out.push(`batch 1, 1 thread; MACs from plan(): v1.0 (caffe, 227) ${thousands(macs['v1.0'])}, v1.1 (224) ${thousands(macs['v1.1'])}`);
+  out.push(`batch 1; MACs from plan(): v1.0 (caffe, 227) ${thousands(macs['v1.0'])}, v1.1 (224) ${thousands(macs['v1.1'])}`);
   out.push('');
   out.push(
     table(
-      ['model', 'engine', 'median ms', 'min ms', 'ours vs engine', 'GFLOP/s', '% ceiling', 'first ms', 'cold start ms', 'wasm bytes', 'memory MiB', 'logit diff'],
+      ['model', 'runtime', 'engine', 'threads', 'simd', 'median ms', 'min ms', 'ours vs engine', 'GFLOP/s', '% ceiling', 'memory MiB', 'logit diff'],
       rows.map((r) =>
         r.median_ms === null
-          ? [r.model, r.engine, '—', '—', r.status, '', '', '', '', '', '', r.rel_diff === null ? '' : r.rel_diff.toExponential(1)]
+          ? [r.model, r.runtime, r.engine, String(r.threads_asked), r.simd, '—', '—', r.status, '', '', '', r.rel_diff === null ? '' : r.rel_diff.toExponential(1)]
           : [
               r.model,
+              r.runtime,
               r.engine,
+              r.threads === r.threads_asked ? String(r.threads) : `${r.threads} (of ${r.threads_asked})`,
+              r.simd,
               fixed(r.median_ms, 2),
               fixed(r.min_ms, 2),
               r.engine === 'squeezenet-wasm' ? '—' : versus(r.ratio_vs_ours),
               fixed(r.gflops, 1),
               fixed(r.ceiling_share === null ? null : 100 * r.ceiling_share, 0),
-              fixed(r.first_ms, 1),
-              fixed(r.cold_start_ms, 0),
-              thousands(r.wasm_bytes),
               mib(r.memory_bytes),
-              r.engine === 'squeezenet-wasm' ? `torch ${r.pytorch_rel_diff!.toExponential(1)}` : r.rel_diff!.toExponential(1),
+              r.pytorch_rel_diff !== undefined ? `torch ${r.pytorch_rel_diff.toExponential(1)}` : r.rel_diff!.toExponential(1),
             ],
       ),
-      [false, false, true, true, false, true, true, true, true, true, true, true],
+      [false, false, false, true, false, true, true, false, true, true, true, true],
     ),
   );
   out.push('');
+  out.push('targets (ratios of medians within this run):');
   out.push(
-    `timing: benchmark.js, one inference per sample, ${maxTime}s per row in ${o.rounds} round(s) after ${o.warmup}s warm-up (samples: ${rows
-      .filter((r) => r.samples !== undefined)
-      .map((r) => `${r.model} ${r.engine} ${r.samples} (rme ${fixed(r.rme_pct, 1)}%)`)
-      .join('; ')})`,
+    table(
+      ['runtime', 'model', 'target', 'ratio', 'wanted', 'met'],
+      targets.map((t) => [t.runtime, t.model ?? '', t.what, t.ratio === null ? 'n/a' : `${t.ratio.toFixed(2)}${t.unit}`, `${t.op} ${t.want}${t.unit}`, t.met === null ? '' : t.met ? 'yes' : `no (${t.gap})`]),
+      [false, false, false, true, true, false],
+    ),
   );
-  out.push(`logit diff: max |engine - ours| / max |ours| (must be < ${TOLERANCE}); for ours, against PyTorch's logits`);
-  out.push(`first ms and cold start: medians over ${o.coldRuns} fresh processes (first = the first run() there, baseline-tier code)`);
-  for (const r of rows) {
-    if (r.wasm_file !== null) out.push(`wasm: ${r.model} ${r.engine}: ${r.wasm_file}`);
-  }
-  for (const r of rows) if (r.engine !== 'squeezenet-wasm' && r.memory_bytes !== null) out.push(`memory: ${r.model} ${r.engine}: ${r.memory_source}`);
-  for (const r of rows) if (r.reason !== undefined) out.push(`${r.model} ${r.engine} ${r.status}: ${r.reason}`);
-  for (const model of o.models) {
-    const ls = layers[model];
-    if (ls === undefined) continue;
+  if (colds.length > 0) {
     out.push('');
-    out.push(`squeezenet-wasm ${model} (${MODELS[model].arch}, ${MODELS[model].size}x${MODELS[model].size}) per layer, mean of ${o.layerRuns} model.profile() runs:`);
-    const total = ls.reduce((a, b) => a + b.ms, 0);
+    out.push(`cold start (spawn or navigation to the first logits; medians of ${o.coldRuns}; ours with its defaults, the others 1 thread):`);
     out.push(
       table(
-        ['layer', 'output HxWxC', 'MACs', 'ms', 'share', 'GFLOP/s', '% ceiling'],
-        [
-          ...ls.map((l) => [
-            l.layer,
-            l.output,
-            thousands(l.macs),
-            fixed(l.ms, 3),
-            `${fixed(100 * l.share, 1)}%`,
-            fixed(l.gflops, 1),
-            l.gflops === null ? '' : fixed((100 * l.gflops) / ceiling.gflops, 0),
-          ]),
-          ['total', '', thousands(macs[model]), fixed(total, 3), '100%', fixed((2 * macs[model]) / total / 1e6, 1), fixed((100 * (2 * macs[model]) / total / 1e6) / ceiling.gflops, 0)],
-        ],
-        [false, false, true, true, true, true, true],
+        ['runtime', 'what', 'model', 'cold start ms', 'runs ms'],
+        colds.map((c) => [c.runtime, c.engine, c.model ?? '', fixed(c.cold_start_ms, 0), c.runs_ms.map((x) => x.toFixed(0)).join(' ') + (c.note ? ` (${c.note})` : '')]),
+        [false, false, false, true, false],
       ),
     );
-    out.push('(conv1 includes the NCHW -> NHWC transpose of the input)');
+  }
+  out.push('');
+  out.push(
+    `timing: one inference per sample (Node: benchmark.js; Chromium: performance.now() around each call), ${maxTime}s per row in ${o.rounds} round(s) ` +
+      `after ${o.warmup}s warm-up; each row in its own process or page`,
+  );
+  out.push(`logit diff: max |engine - ours at 1 thread, plain| / max |ours| (must be < ${TOLERANCE}); for that row, against PyTorch's logits`);
+  for (const r of rows) if (r.note !== undefined && r.engine !== 'onnxruntime-web' && r.median_ms !== null) out.push(`threads: ${r.model} ${r.runtime} ${r.engine} ${r.threads_asked}t ${r.simd}: ${r.note}`);
+  for (const r of rows) if (r.reason !== undefined) out.push(`${r.model} ${r.runtime} ${r.engine} ${r.threads_asked}t ${r.status}: ${r.reason}`);
+  for (const r of rows) {
+    if (r.layers === undefined) continue;
+    out.push('');
+    out.push(`${r.model} ${r.runtime} squeezenet-wasm ${r.threads}t ${r.simd} per layer, mean of ${o.layerRuns} model.profile() runs (ms; busy: each thread's computing ms):`);
+    const total = r.layers.reduce((a, b) => a + b.ms, 0);
+    out.push(
+      table(
+        ['layer', 'ms', 'share', ...r.layers[0]!.threads.map((_, i) => `busy t${i}`), 'idle share'],
+        [
+          ...r.layers.map((l) => [
+            l.name,
+            fixed(l.ms, 3),
+            `${fixed((100 * l.ms) / total, 1)}%`,
+            ...l.threads.map((t) => fixed(t, 3)),
+            `${fixed(100 * (1 - l.threads.reduce((a, b) => a + b, 0) / (l.ms * l.threads.length)), 0)}%`,
+          ]),
+          ['total', fixed(total, 3), '100%', ...r.layers[0]!.threads.map((_, i) => fixed(r.layers!.reduce((a, l) => a + l.threads[i]!, 0), 3)), ''],
+        ],
+        [false, true, true, ...r.layers[0]!.threads.map(() => true), true],
+      ),
+    );
   }
   emit(`${out.join('\n')}\n`);
+}
+
+interface Target {
+  runtime: string;
+  model: ModelName | null;
+  what: string;
+  ratio: number | null;
+  op: '>=' | '<=';
+  want: number;
+  unit: string;
+  met: boolean | null;
+  gap?: string;
+}
+
+/** The issue's targets, as ratios of medians within this run. */
+function targetRows(rows: Row[], colds: ColdRow[]): Target[] {
+  const out: Target[] = [];
+  const med = (rt: string, model: ModelName, engine: EngineName, threads: number, simd?: 'plain' | 'relaxed'): number | null => {
+    const ms = rows
+      .filter((r) => r.runtime === rt && r.model === model && r.engine === engine && r.threads_asked === threads && (simd === undefined || r.simd === simd) && r.median_ms !== null)
+      .map((r) => r.median_ms!);
+    return ms.length === 0 ? null : Math.min(...ms);
+  };
+  const add = (runtime: string, model: ModelName | null, what: string, num: number | null, den: number | null, want: number): void => {
+    const ratio = num === null || den === null ? null : num / den;
+    out.push({
+      runtime,
+      model,
+      what,
+      ratio,
+      op: '>=',
+      want,
+      unit: 'x',
+      met: ratio === null ? null : ratio >= want,
+      gap: ratio === null || ratio >= want ? undefined : `${(100 * (want / ratio - 1)).toFixed(0)}% short: ${((num! / want) ).toFixed(1)} ms wanted, ${den!.toFixed(1)} ms measured`,
+    });
+  };
+  for (const runtime of [...new Set(rows.map((r) => r.runtime))]) {
+    for (const model of [...new Set(rows.map((r) => r.model))]) {
+      const o1 = med(runtime, model, 'squeezenet-wasm', 1);
+      const o2 = med(runtime, model, 'squeezenet-wasm', 2);
+      add(runtime, model, 'ours 2 threads vs ours 1 thread', o1, o2, 1.8);
+      add(runtime, model, 'ours 2 threads vs onnxruntime-web 2 threads', med(runtime, model, 'onnxruntime-web', 2), o2, 1.8);
+      add(runtime, model, 'ours 1 thread vs tfjs-wasm 1 thread', med(runtime, model, 'tfjs-wasm', 1), o1, 1.6);
+      add(runtime, model, 'ours 1 thread vs onnxruntime-web 1 thread', med(runtime, model, 'onnxruntime-web', 1), o1, 2);
+      add(runtime, model, 'ours relaxed vs plain SIMD, 1 thread', med(runtime, model, 'squeezenet-wasm', 1, 'plain'), med(runtime, model, 'squeezenet-wasm', 1, 'relaxed'), 1.1);
+    }
+    // the cold-start target is Node's (spawn to first logits beside node -e 0); a page's is shown, not judged
+    const base = colds.find((c) => c.runtime === runtime && c.model === null && c.engine === 'node -e 0');
+    const ours = colds.find((c) => c.runtime === runtime && c.engine === 'squeezenet-wasm' && c.model === 'v1.1');
+    if (base?.cold_start_ms != null && ours?.cold_start_ms != null) {
+      const d = ours.cold_start_ms - base.cold_start_ms;
+      out.push({ runtime, model: 'v1.1', what: `cold start minus ${base.engine}`, ratio: d, op: '<=', want: 200, unit: ' ms', met: d <= 200, gap: d <= 200 ? undefined : `${(d - 200).toFixed(0)} ms over` });
+    }
+  }
+  return out;
 }
 
 async function runKernels(o: Options): Promise<void> {

@@ -4,7 +4,8 @@
 //   `new URL('../build/squeezenet.wasm', import.meta.url)` and `new URL('../models/...', ...)`
 //   resolve the same from src/ (a checkout, TS runners), dist/src/ and dist/bundle/ (the package);
 // - writes dist/bundle/squeezenet-wasm.min.js, the whole library as one minified ES module for
-//   browsers and CDNs (`squeezenet-wasm/bundle`): one request instead of 40 modules;
+//   browsers and CDNs (`squeezenet-wasm/bundle`): one request instead of 40 modules, and beside it
+//   thread-worker.js, the script of its worker threads;
 // - makes the CLI's entry executable.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,9 +22,10 @@ for (const [from, to, keep] of copies) {
   for (const f of readdirSync(join(ROOT, from)).filter(keep)) copyFileSync(join(ROOT, from, f), join(ROOT, to, f));
 }
 
-await build({
-  entryPoints: [join(ROOT, 'src/index.ts')],
-  outfile: join(ROOT, 'dist/bundle/squeezenet-wasm.min.js'),
+// The library, and the script of its worker threads beside it (found as new URL('./thread-worker.js', import.meta.url)).
+for (const [entry, out] of [['src/index.ts', 'squeezenet-wasm.min.js'], ['src/thread-worker.ts', 'thread-worker.js']]) await build({
+  entryPoints: [join(ROOT, entry)],
+  outfile: join(ROOT, 'dist/bundle', out),
   bundle: true,
   minify: true,
   format: 'esm',

@@ -10,6 +10,9 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deadline } from './runtime-common.mjs';
+
+export { deadline };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -207,16 +210,3 @@ export function summary(what, { passed, failed }) {
   if (failed > 0 || passed === 0) process.exitCode = 1;
 }
 
-/** Fails the whole run after `ms`, calling `cleanup` first: a hung tool never hangs the tests. */
-export function deadline(ms, what, cleanup) {
-  const timer = setTimeout(async () => {
-    console.error(`\n${what}: FAILED, still running after ${ms / 1000} s; stopping it`);
-    try {
-      await cleanup();
-    } finally {
-      process.exit(1);
-    }
-  }, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-}

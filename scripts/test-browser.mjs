@@ -4,7 +4,10 @@
 // button), checks the top-1 shown against PyTorch's (fixtures/real-top5.json); picks the image
 // cases of ../shared/cases and checks each answer against the command line's; decodes the eight
 // EXIF orientations with the page's decoder (examples/web/decode.js) and checks them upright (and
-// stored, with exif: 'ignore'); and saves a screenshot to out/screenshots/web.png. The browser is Debian's /usr/bin/chromium (or
+// stored, with exif: 'ignore'); and saves a screenshot to out/screenshots/web.png. Then the
+// threads, on the harness page (bench/browser/, cross-origin isolated): 2, 3 and 4 threads (Web
+// Workers on one shared memory) give one thread's logits bit for bit, with the plain and the
+// relaxed SIMD build; without isolation, one thread. The browser is Debian's /usr/bin/chromium (or
 // $CHROMIUM): nothing is downloaded, and the page may reach 127.0.0.1 only. Browser and server
 // are closed whatever happens; the run fails after a deadline rather than hang.
 
@@ -37,7 +40,9 @@ const TEST_IMAGES = join(ROOT, 'test', 'data', 'images');
 const QUADRANTS = [[220, 30, 30], [30, 200, 40], [40, 60, 220], [235, 225, 40]];
 const SCREENSHOT = join(ROOT, 'out/screenshots/web.png');
 const STEP_MS = 60_000;
-const DEADLINE_MS = 240_000;
+const DEADLINE_MS = 360_000;
+/** Networks and sizes the threads are checked on: full size, and an awkward one where late layers have fewer rows than threads. */
+const THREAD_CASES = [['v1.0-caffe', 227, 227], ['v1.1', 41, 37]];
 
 let browser;
 let server;
@@ -228,8 +233,56 @@ async function main() {
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   console.log(`\nscreenshot: ${SCREENSHOT}`);
 
+  await checkThreads(context, server, check, problems);
+
   check(problems.length === 0, `no console errors, page errors, failed or outside requests${problems.length ? `:\n      ${problems.join('\n      ')}` : ''}`);
   summary('test:browser', passed, failed);
+}
+
+/** The library's threads in the page: bit for bit one thread's logits; one thread without cross-origin isolation. */
+async function checkThreads(context, server, check, problems) {
+  console.log('');
+  const open = async (path) => {
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS * 2);
+    page.on('console', (m) => m.type() === 'error' && problems.push(`${path} console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`${path} page error: ${e.message}`));
+    await page.goto(new URL(path, server.url).href);
+    await page.waitForFunction(() => document.body?.dataset.ready === 'true');
+    return page;
+  };
+  const page = await open('/bench/browser/');
+  const info = await page.evaluate(() => window.harness.info());
+  check(info.crossOriginIsolated === true, `bench/browser/ is cross-origin isolated (COOP/COEP from examples/web/serve.mjs); navigator.hardwareConcurrency ${info.hardwareConcurrency}`);
+  check(info.relaxedSimd === true, `Chromium validates relaxed SIMD (f32x4.relaxed_madd): ${info.relaxedSimd}`);
+  const d = await page.evaluate(() => window.harness.defaults());
+  check(
+    d.threads === info.hardwareConcurrency && d.reason.includes('navigator.hardwareConcurrency') && d.simd === (info.relaxedSimd ? 'relaxed' : 'plain'),
+    `default: ${d.threads} threads (${d.reason}), ${d.simd} SIMD`,
+  );
+  for (const simd of info.relaxedSimd ? ['plain', 'relaxed'] : ['plain']) {
+    for (const [arch, h, w] of THREAD_CASES) {
+      const t = performance.now();
+      const rows = await page.evaluate((a) => window.harness.threads(a), { arch, h, w, counts: [2, 3, 4], simd });
+      for (const r of rows) {
+        check(
+          r.runAsync && r.run && r.simd === simd && /was asked for/.test(r.reason),
+          `${arch} ${h}x${w}, ${simd} SIMD, ${r.threads} threads: runAsync (Web Workers) ${r.runAsync ? 'bit for bit' : 'DIFFERS from'} one thread; ` +
+            `run (the main thread alone) ${r.run ? 'bit for bit' : 'DIFFERS'}`,
+        );
+      }
+      console.log(`      (${(performance.now() - t).toFixed(0)} ms)`);
+    }
+  }
+  await page.close();
+  const plain = await open('/no-isolation/bench/browser/');
+  const pInfo = await plain.evaluate(() => window.harness.info());
+  const p = await plain.evaluate(() => window.harness.defaults());
+  check(
+    pInfo.crossOriginIsolated === false && p.threads === 1 && /not cross-origin isolated/.test(p.reason),
+    `without COOP/COEP: crossOriginIsolated ${pInfo.crossOriginIsolated}, ${p.threads} thread: "${p.reason}"`,
+  );
+  await plain.close();
 }
 
 const cancel = deadline(DEADLINE_MS, 'test:browser', closeAll);

@@ -161,9 +161,9 @@ async function main() {
   r = await run(BIN('publint'), ['run', '--strict', '--pack', 'false', 'node_modules/squeezenet-wasm-cli'], { cwd: app, env, show: 'publint run --strict --pack false node_modules/squeezenet-wasm-cli' });
   check(r.code === 0 && /All good!/.test(r.stdout) && !/suggestion|warning|error/i.test(r.stdout.replace(/All good!/, '')), 'publint (command line): all good, no suggestions');
   // attw on the tarball. The library is ESM only (type: module, no require entry), which the
-  // esm-only profile states; the .wasm and .sqz subpaths are files for bundlers and Workers to
-  // import as assets, not modules with types.
-  const assets = ['./squeezenet.wasm', './squeezenet.debug.wasm', './squeezenet1_0-deep-compression.sqz'];
+  // esm-only profile states; the .wasm and .sqz subpaths (every one package.json exports) are
+  // files for bundlers and Workers to import as assets, not modules with types.
+  const assets = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).exports).filter((k) => /\.(wasm|sqz)$/.test(k));
   const attwArgs = ['--profile', 'esm-only', '--exclude-entrypoints', ...assets, '--format', 'table-flipped', '--no-color', join('packs', lib.filename)];
   r = await run(BIN('attw'), attwArgs, { cwd: tmp, env, show: `attw ${attwArgs.join(' ')}` });
   // Every problem line attw prints links to its docs; each must be one the profile ignores.

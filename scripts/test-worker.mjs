@@ -102,12 +102,12 @@ async function main() {
     const got = answer.top ?? [];
     return got.length === want.length && want.every((w, i) => got[i].index === w.index && got[i].label === w.label && Math.abs(got[i].prob - w.prob) <= 1e-12 * Math.max(w.prob, 1e-300));
   };
-  const [port, minimalPort] = [await freePort(), await freePort()];
+  const [port, minimalPort, probePort] = [await freePort(), await freePort(), await freePort()];
   const config = await buildWorker();
   const base = `http://127.0.0.1:${port}`;
   const minimalBase = `http://127.0.0.1:${minimalPort}`;
   console.log(`workerd ${workerdBinary}\nserving ${config}: worker.ts on ${base}, minimal.js on ${minimalBase}`);
-  const sockets = ['--socket-addr', `http=127.0.0.1:${port}`, '--socket-addr', `minimal=127.0.0.1:${minimalPort}`];
+  const sockets = ['--socket-addr', `http=127.0.0.1:${port}`, '--socket-addr', `minimal=127.0.0.1:${minimalPort}`, '--socket-addr', `probe=127.0.0.1:${probePort}`];
   workerd = spawn(workerdBinary, ['serve', config, ...sockets], { stdio: ['ignore', 'pipe', 'pipe'] });
   workerd.stdout.on('data', (d) => (workerdLog += d));
   workerd.stderr.on('data', (d) => (workerdLog += d));
@@ -239,6 +239,19 @@ async function main() {
       `${image.padEnd(34)} top-1 ${got ? `${got.index} ${got.label} (${got.prob.toFixed(3)})` : JSON.stringify(json)}` +
         ` | PyTorch ${expected.index} ${expected.label} | ${ms.toFixed(0)} ms`,
     );
+  }
+
+  // Loading in Workers without handing over the kernels or the model as modules: typed errors that say how.
+  console.log('\nloadDefault in workerd without its modules (test/workers/probe.js):');
+  const probes = [
+    ['no-model', 'InputError', /Workers cannot read the model from the package; import it as a data module/],
+    ['no-wasm', 'WasmError', /no `wasm` option was given.*import wasm from 'squeezenet-wasm\/squeezenet\.wasm'; then \{ wasm \}/],
+    ['wasm-bytes', 'WasmError', /forbids compiling WebAssembly from bytes.*import wasm from/],
+  ];
+  for (const [name, errorName, message] of probes) {
+    const res = await fetch(`http://127.0.0.1:${probePort}/?case=${name}`);
+    const json = await res.json();
+    check(json.name === errorName && message.test(json.message), `${name.padEnd(10)} ${json.name}: ${json.message}`);
   }
 
   cliModel.dispose();

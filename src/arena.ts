@@ -55,8 +55,9 @@ export class Arena {
 
   /** A float32 view of the whole memory, refreshed if the memory grew since the last call. */
   get f32(): Float32Array {
-    if (this.f32view.buffer !== this.kernels.memory.buffer) {
-      this.f32view = new Float32Array(this.kernels.memory.buffer);
+    const buffer = this.kernels.memory.buffer;
+    if (this.f32view.buffer !== buffer || this.f32view.byteLength !== buffer.byteLength) {
+      this.f32view = new Float32Array(buffer);
     }
     return this.f32view;
   }

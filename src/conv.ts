@@ -237,8 +237,16 @@ export interface ConvPhase {
   /** The kernels it calls. */
   readonly kernels: string;
   readonly units: number;
-  /** What a unit is: `output rows`, `output channels`, `positions` (the 16 Winograd GEMMs), or `layer` (the kernel transforms the whole map at once). */
-  readonly unit: 'output rows' | 'output channels' | 'positions' | 'layer';
+  /**
+   * What a unit is: `output rows`, `output channels`, `tile rows` (a row of Winograd's 2x2 output
+   * tiles), `positions` (the 16 Winograd GEMMs), or `layer` (the kernel transforms the whole map at once).
+   */
+  readonly unit: 'output rows' | 'output channels' | 'tile rows' | 'positions' | 'layer';
+  /**
+   * About what one unit costs: its multiply-adds, or for a transform or a copy the floats it
+   * moves. Threads that share a stage of several phases split it by this (src/schedule.ts).
+   */
+  readonly cost: number;
 }
 
 /**
@@ -257,31 +265,35 @@ export function convLayer(op: ConvSize & { readonly name: string }, packed: Pack
   if (op.inC !== packed.inC || op.outC !== packed.outC || op.kernel !== packed.kernel || op.stride !== packed.stride || op.pad !== packed.pad) {
     throw new Error(`${name}: packed weights of another shape`);
   }
-  return { ...packed, name, inH, inW, outH, outW, scratch, phases: phasesOf(packed.method, op) };
+  return { ...packed, name, inH, inW, outH, outW, scratch, phases: phasesOf(packed.method, op, packed.csr?.nonzero ?? 0) };
 }
 
-function phasesOf(method: ConvMethod, op: ConvSize): ConvPhase[] {
+function phasesOf(method: ConvMethod, op: ConvSize, nonzero: number): ConvPhase[] {
+  const { inC, outC, inH, inW, outW, kernel } = op;
   switch (method) {
     case 'gemm1x1':
-      return [{ kernels: 'f32_gemm_4x8', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_gemm_4x8', units: op.outH, unit: 'output rows', cost: outW * outC * inC }];
     case 'padded1x1':
-      return [{ kernels: 'f32_gemm_4x8, f32_fill_rows, copy', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_gemm_4x8, f32_fill_rows, copy', units: op.outH, unit: 'output rows', cost: inW * outC * inC }];
     case 'sparse': {
       const phases: ConvPhase[] = [
-        { kernels: 'f32_transpose', units: 1, unit: 'layer' },
-        { kernels: 'f32_spmm_32x1', units: op.outC, unit: 'output channels' },
+        { kernels: 'f32_transpose', units: 1, unit: 'layer', cost: inH * inW * inC },
+        { kernels: 'f32_spmm_32x1', units: outC, unit: 'output channels', cost: (inH * inW * nonzero) / outC },
       ];
-      if (op.pad > 0) phases.push({ kernels: 'f32_fill_rows, copy', units: op.outH, unit: 'output rows' });
+      if (op.pad > 0) phases.push({ kernels: 'f32_fill_rows, copy', units: op.outH, unit: 'output rows', cost: outW * outC });
       return phases;
     }
-    case 'winograd':
+    case 'winograd': {
+      const tileRows = Math.ceil(op.outH / 2);
+      const tw = Math.ceil(outW / 2);
       return [
-        { kernels: 'f32_winograd23_input_nhwc', units: 1, unit: 'layer' },
-        { kernels: 'f32_gemm_4x8', units: 16, unit: 'positions' },
-        { kernels: 'f32_winograd23_output_nhwc', units: 1, unit: 'layer' },
+        { kernels: 'f32_winograd23_input_nhwc', units: tileRows, unit: 'tile rows', cost: 16 * tw * inC },
+        { kernels: 'f32_gemm_4x8', units: 16, unit: 'positions', cost: tileRows * tw * outC * inC },
+        { kernels: 'f32_winograd23_output_nhwc', units: tileRows, unit: 'tile rows', cost: 16 * tw * outC },
       ];
+    }
     case 'im2col':
-      return [{ kernels: 'f32_im2col_nhwc_rows, f32_gemm_4x8', units: op.outH, unit: 'output rows' }];
+      return [{ kernels: 'f32_im2col_nhwc_rows, f32_gemm_4x8', units: op.outH, unit: 'output rows', cost: outW * outC * inC * kernel * kernel }];
   }
 }
 
@@ -349,14 +361,14 @@ export function runConvPhase(arena: Arena, l: ConvLayer, io: ConvIO, phase: numb
       const tw = Math.ceil(outW / 2);
       const tiles = th * tw;
       if (phase === 0) {
-        k.f32_winograd23_input_nhwc(io.x, inH, inW, inC, th, tw, scratch.wgInput);
+        k.f32_winograd23_input_nhwc(io.x, inH, inW, inC, th, tw, from, to, scratch.wgInput);
       } else if (phase === 1) {
         const stride = packedGemmSize(outC, inC, 1) * 4;
         for (let xi = from; xi < to; xi++) {
           k.f32_gemm_4x8(tiles, outC, inC, scratch.wgInput + xi * tiles * inC * 4, inC, l.w + xi * stride, scratch.wgProducts + xi * tiles * outC * 4, outC, 0);
         }
       } else {
-        k.f32_winograd23_output_nhwc(scratch.wgProducts, th, tw, outC, l.bias, out, l.outH, outW, io.ldc, r);
+        k.f32_winograd23_output_nhwc(scratch.wgProducts, th, tw, from, to, outC, l.bias, out, l.outH, outW, io.ldc, r);
       }
       return;
     }

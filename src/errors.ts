@@ -38,3 +38,18 @@ export class InputError extends SqueezeNetError {
 export class DisposedError extends SqueezeNetError {
   override name = 'DisposedError';
 }
+
+/**
+ * A worker thread stopped (it crashed, ran out of memory or was terminated) while it held jobs,
+ * or none is left to run them. `threadId` and `exitCode` say which and how.
+ */
+export class WorkerError extends SqueezeNetError {
+  override name = 'WorkerError';
+  constructor(
+    message: string,
+    readonly threadId: number,
+    readonly exitCode?: number,
+  ) {
+    super(message);
+  }
+}

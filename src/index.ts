@@ -1,6 +1,6 @@
 // squeezenet-wasm: the portable library entry (no Node built-ins, no eval, no file system).
 
-export { SqueezeNet, MAX_ACTIVATION_BYTES, SPARSE_DENSITY, type LoadOptions, type RunOptions, type LayerOutput, type ConvMethod } from './model.js';
+export { SqueezeNet, MAX_ACTIVATION_BYTES, MAX_THREADS, SPARSE_DENSITY, type ProfileRow, type LoadOptions, type RunOptions, type LayerOutput, type ConvMethod } from './model.js';
 export {
   ARCHS,
   ARCH_NAMES,
@@ -23,8 +23,8 @@ export {
 export { sweepDesign, designPoint, designSvg, range, type DesignPoint } from './design.js';
 export { plan, expectedWeights, poolOutSize, convOutSize, type Plan, type Row, type ConvOp, type Shape3 } from './plan.js';
 export { type Tensor, type WeightMap } from './weights.js';
-export { instantiate, simdSupported, WASM_FILES, type WasmSource, type Kernels } from './wasm.js';
-export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError } from './errors.js';
+export { instantiate, simdSupported, relaxedSimdSupported, WASM_FILES, type WasmSource, type Kernels, type SimdFlavor } from './wasm.js';
+export { SqueezeNetError, WasmError, WeightError, FormatError, InputError, DisposedError, WorkerError } from './errors.js';
 export { formatSummary } from './summary.js';
 export { loadDefault, DEFAULT_MODEL_FILE, type LoadDefaultOptions } from './default.js';
 export { halfToFloat, type DecodedTensor, type DecodedWeights, type RecipeSource, type FloatDtype } from './formats/common.js';

@@ -1,5 +1,7 @@
 // Every layer of every PyTorch fixture (seeded random weights), shapes exact and values within
-// a relative tolerance. The table printed per case shows the largest difference per layer.
+// a relative tolerance. The table printed per case shows the largest difference per layer. Each
+// case runs on 3 threads (bit for bit one thread's result: test/threads.test.ts), once with the
+// plain SIMD build and once with the relaxed one (fused multiply-add) where the runtime has it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
@@ -14,6 +16,7 @@ import {
   type LayerOutput,
   type WeightMap,
 } from '../src/index.js';
+import { relaxedSimdSupported, type SimdFlavor } from '../src/wasm.js';
 import { MODEL, shared } from './shared.js';
 import { compare, dense, readFixture, readManifest, type Comparison, type FixtureCase } from './fixture-reader.js';
 
@@ -44,9 +47,14 @@ function caseWeights(c: FixtureCase): WeightMap {
 
 export const engineName = (fixtureName: string): string => (fixtureName === 'logits' ? 'avgpool10' : fixtureName);
 
-function describeCase(c: FixtureCase): void {
+/** The SIMD builds this runtime runs (relaxed: Node >= 22; `npm run test:node24` runs it). */
+const FLAVOURS: readonly SimdFlavor[] = relaxedSimdSupported() ? ['plain', 'relaxed'] : ['plain'];
+if (FLAVOURS.length === 1) console.log(`conformance: Node ${process.version} has no relaxed SIMD; \`npm run test:node24\` runs the relaxed build`);
+const THREADS = 3;
+
+function describeCase(c: FixtureCase, simd: SimdFlavor): void {
   const [, , h, w] = c.input as [number, number, number, number];
-  const label = `${c.meta ? `${c.arch} SR=${c.meta.sr} pct3x3=${c.meta.pct3x3}` : c.arch}${c.maxpool === 'floor' ? ' floor-mode pools' : ''}${c.classes ? ` ${c.classes} class${c.classes === 1 ? '' : 'es'}` : ''}`;
+  const label = `${c.meta ? `${c.arch} SR=${c.meta.sr} pct3x3=${c.meta.pct3x3}` : c.arch}${c.maxpool === 'floor' ? ' floor-mode pools' : ''}${c.classes ? ` ${c.classes} class${c.classes === 1 ? '' : 'es'}` : ''} [${simd} SIMD, ${THREADS} threads]`;
   describe(`${label} at ${h}x${w} (${c.file}, ${c.storage})`, () => {
     let layers: Map<string, LayerOutput>;
     let tensors: ReturnType<typeof readFixture>;
@@ -61,9 +69,13 @@ function describeCase(c: FixtureCase): void {
         arch,
         weights: caseWeights(c),
         inputSize: [h, w],
+        threads: THREADS,
+        simd,
       });
+      expect([model.threads, model.simd]).toEqual([THREADS, simd]);
       const trace = model.trace(dense(tensors.get('input'), 'input'));
       layers = new Map(trace.layers.map((l) => [l.name, l]));
+      model.dispose();
     });
     afterAll(() => {
       console.log(`${label} ${h}x${w} (${c.file}): largest |engine - PyTorch| per layer, tolerance ${TOLERANCE} x max|PyTorch|\n${rows.join('\n')}`);
@@ -91,7 +103,7 @@ function describeCase(c: FixtureCase): void {
 // Every random-weight case, and the real weights on the synthetic input stored dense (the photo
 // cases keep only samples of their input, so they are compared in classify.test.ts).
 for (const c of manifest.cases.filter((c) => c.weights !== 'real' || (c as { input_storage?: string }).input_storage === 'dense')) {
-  describeCase(c);
+  for (const simd of FLAVOURS) describeCase(c, simd);
 }
 
 describe('fixture coverage', () => {

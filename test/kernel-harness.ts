@@ -24,7 +24,7 @@ import {
   type ConvSize,
 } from '../src/conv.js';
 import { convOutSize, poolOutSize } from '../src/plan.js';
-import { instantiate, type Kernels } from '../src/wasm.js';
+import { instantiate, relaxedSimdSupported, type Kernels } from '../src/wasm.js';
 import { seededRandom } from './helpers.js';
 import { packGemmWeights } from './oracles/pack.js';
 import type { Map3 } from './oracles/reference.js';
@@ -221,8 +221,16 @@ export interface Region {
   readonly body?: Uint32Array;
 }
 
-export type Build = 'release' | 'debug';
-export const BUILDS: readonly Build[] = ['release', 'debug'];
+/** `release`: plain SIMD; `relaxed`: fused multiply-add (where the runtime has relaxed SIMD: Node >= 22, Chromium); `debug`: asserts. */
+/** [0, n) cut at `cuts` (sorted or not, clamped to 0..n) into consecutive ranges, empty ones included. */
+export function ranges(n: number, cuts: readonly number[]): [number, number][] {
+  const at = [0, ...cuts.map((c) => Math.max(0, Math.min(n, c))).sort((a, b) => a - b), n];
+  return at.slice(1).map((end, i) => [at[i]!, end]);
+}
+
+export type Build = 'release' | 'relaxed' | 'debug';
+export const BUILDS: readonly Build[] = relaxedSimdSupported() ? ['release', 'relaxed', 'debug'] : ['release', 'debug'];
+if (!relaxedSimdSupported()) console.log(`kernel tests: no relaxed SIMD in Node ${process.version}: the relaxed build is tested by \`npm run test:node24\``);
 
 export interface ConvOptions {
   /** Floats (0..3) each region is shifted by, for unaligned pointers. */
@@ -284,7 +292,7 @@ export class KernelHarness {
   }
 
   static async create(build: Build): Promise<KernelHarness> {
-    return new KernelHarness(build, await instantiate(undefined, { debug: build === 'debug' }));
+    return new KernelHarness(build, await instantiate(undefined, { debug: build === 'debug', simd: build === 'relaxed' ? 'relaxed' : 'plain' }));
   }
 
   get f32(): Float32Array {
@@ -501,26 +509,28 @@ export class KernelHarness {
     });
   }
 
-  /** f32_winograd23_input_nhwc on an NCHW map: V as [16][tile][c]. */
-  winogradInput(x: Map3, tilesH: number, tilesW: number, shift = 0): Float32Array {
+  /** f32_winograd23_input_nhwc on an NCHW map: V as [16][tile][c]; one call per range of tile rows between `cuts`. */
+  winogradInput(x: Map3, tilesH: number, tilesW: number, shift = 0, cuts: readonly number[] = []): Float32Array {
     return this.scoped(() => {
       const input = this.input('x (NHWC)', toNHWC(x), shift);
       const v = this.output('V', 16 * tilesH * tilesW * x.c, shift);
-      this.kernels.f32_winograd23_input_nhwc(input.ptr, x.h, x.w, x.c, tilesH, tilesW, v.ptr);
+      for (const [ty0, ty1] of ranges(tilesH, cuts)) this.kernels.f32_winograd23_input_nhwc(input.ptr, x.h, x.w, x.c, tilesH, tilesW, ty0, ty1, v.ptr);
       return this.read(v);
     });
   }
 
-  /** f32_winograd23_output_nhwc from M ([16][tile][k]) into a channel slice; returns oh*ow x outC. */
+  /** f32_winograd23_output_nhwc from M ([16][tile][k]) into a channel slice; returns oh*ow x outC. One call per range of tile rows between `cuts`. */
   winogradOutput(
     m: Float32Array, tilesH: number, tilesW: number, outC: number, bias: Float32Array, oh: number, ow: number, ldc: number, first: number,
-    relu: boolean, shift = 0,
+    relu: boolean, shift = 0, cuts: readonly number[] = [],
   ): Float32Array {
     return this.scoped(() => {
       const mr = this.input('M', m, shift);
       const b = this.input('bias', bias, shift);
       const out = this.sliceOutput('y', oh * ow, outC, ldc, first, shift);
-      this.kernels.f32_winograd23_output_nhwc(mr.ptr, tilesH, tilesW, outC, b.ptr, out.ptr, oh, ow, ldc, relu ? 1 : 0);
+      for (const [ty0, ty1] of ranges(tilesH, cuts)) {
+        this.kernels.f32_winograd23_output_nhwc(mr.ptr, tilesH, tilesW, ty0, ty1, outC, b.ptr, out.ptr, oh, ow, ldc, relu ? 1 : 0);
+      }
       return out.read('f32_winograd23_output_nhwc');
     });
   }

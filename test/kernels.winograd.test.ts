@@ -23,6 +23,7 @@ describe.each(BUILDS)('Winograd F(2x2, 3x3) transforms (%s build)', (build) => {
     w: arbSpatial(),
     shift: arbShift,
     seed: arbDataSeed,
+    cuts: fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 3 }),
   });
 
   it('property: f32_winograd23_input_nhwc is B^T d B of every 4x4 tile (zero outside the map)', () => {
@@ -31,6 +32,8 @@ describe.each(BUILDS)('Winograd F(2x2, 3x3) transforms (%s build)', (build) => {
         const x = randomMap(r.c, r.h, r.w, r.seed);
         const [th, tw] = [Math.ceil(r.h / 2), Math.ceil(r.w / 2)];
         assertClose(h.winogradInput(x, th, tw, r.shift), referenceWinogradInput(x, th, tw), `${build} Winograd input ${JSON.stringify(r)}`, stats);
+        // any split of the tile rows (one call per range, as threads run it) gives the same bits
+        expect(h.winogradInput(x, th, tw, r.shift, r.cuts)).toEqual(h.winogradInput(x, th, tw, r.shift));
       }),
       150,
     );
@@ -46,6 +49,7 @@ describe.each(BUILDS)('Winograd F(2x2, 3x3) transforms (%s build)', (build) => {
       extra: fc.integer({ min: 0, max: 9 }),
       shift: arbShift,
       seed: arbDataSeed,
+      cuts: fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 3 }),
     });
     assertProperty(
       fc.property(arb, (r) => {
@@ -54,6 +58,8 @@ describe.each(BUILDS)('Winograd F(2x2, 3x3) transforms (%s build)', (build) => {
         const bias = randomArray(r.out, r.seed + 1);
         const got = h.winogradOutput(m, th, tw, r.out, bias, r.oh, r.ow, r.first + r.out + r.extra, r.first, r.relu, r.shift);
         assertClose(got, referenceWinogradOutput(m, th, tw, r.out, bias, r.oh, r.ow, r.relu), `${build} Winograd output ${JSON.stringify(r)}`, stats);
+        const split = h.winogradOutput(m, th, tw, r.out, bias, r.oh, r.ow, r.first + r.out + r.extra, r.first, r.relu, r.shift, r.cuts);
+        expect(split).toEqual(got);
       }),
       150,
     );
@@ -61,8 +67,12 @@ describe.each(BUILDS)('Winograd F(2x2, 3x3) transforms (%s build)', (build) => {
 
   if (build === 'debug') {
     it('the debug build asserts channels in fours', () => {
-      expect(() => h.kernels.f32_winograd23_input_nhwc(0, 1, 1, 6, 1, 1, 0)).toThrow(/kernel assertion failed/);
-      expect(() => h.kernels.f32_winograd23_output_nhwc(0, 1, 1, 6, 0, 0, 1, 1, 6, 0)).toThrow(/kernel assertion failed/);
+      expect(() => h.kernels.f32_winograd23_input_nhwc(0, 1, 1, 6, 1, 1, 0, 1, 0)).toThrow(/kernel assertion failed/);
+      expect(() => h.kernels.f32_winograd23_output_nhwc(0, 1, 1, 0, 1, 6, 0, 0, 1, 1, 6, 0)).toThrow(/kernel assertion failed/);
+    });
+    it('the debug build asserts a tile-row range inside the tiles', () => {
+      expect(() => h.kernels.f32_winograd23_input_nhwc(0, 2, 2, 4, 1, 1, 0, 2, 0)).toThrow(/kernel assertion failed/);
+      expect(() => h.kernels.f32_winograd23_output_nhwc(0, 1, 1, 1, 0, 4, 0, 0, 2, 2, 4, 0)).toThrow(/kernel assertion failed/);
     });
   }
 });

@@ -4,10 +4,16 @@
 //   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/
 //
 // It serves the pages (examples/web/: index.html, and minimal.html, the README's), the compiled
-// library (dist/src/), the kernels (build/squeezenet.wasm), the weights as
-// /examples/web/weights.net (from ../shared, never committed: $SQUEEZENET_WEIGHTS, else
-// $SQUEEZENET_SHARED/models/..., else ../shared) and a few shared sample photos; nothing else.
-// GET and HEAD only.
+// library (dist/src/), the kernels (build/*.wasm, and dist/build/ where the library looks for
+// them), the weights as /examples/web/weights.net (from ../shared, never committed:
+// $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared), a few shared sample
+// photos, and the threads and benchmark harness (bench/browser/, with the ONNX graphs in
+// build/onnx/ and the peers' files from node_modules/); nothing else. GET and HEAD only.
+//
+// Every answer is cross-origin isolated (Cross-Origin-Opener-Policy: same-origin,
+// Cross-Origin-Embedder-Policy: require-corp), which a page needs for SharedArrayBuffer and so for
+// the library's threads. The same files under /no-isolation/ come without those headers: there
+// the library runs on one thread and says why.
 
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -29,6 +35,7 @@ const TYPES = {
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.net': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
   '.jpeg': 'image/jpeg',
   '.jpg': 'image/jpeg',
   '.png': 'image/png',
@@ -39,9 +46,24 @@ const MOUNTS = [
   ['/examples/web/samples/', SAMPLES_DIR],
   ['/examples/web/', join(ROOT, 'examples/web')],
   ['/dist/src/', join(ROOT, 'dist/src')],
+  ['/dist/build/', join(ROOT, 'dist/build')],
+  ['/build/onnx/', join(ROOT, 'build/onnx')],
+  ['/build/', join(ROOT, 'build')],
+  // the browser benchmark (npm run bench -- --browser): its pages, tfjs-squeezenet.js, and the other engines
+  ['/bench/browser/', join(ROOT, 'bench/browser')],
+  ['/dist/bench/', join(ROOT, 'dist/bench')],
+  ['/node_modules/onnxruntime-web/dist/', join(ROOT, 'node_modules/onnxruntime-web/dist')],
+  ['/node_modules/@tensorflow/tfjs-core/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist')],
+  ['/node_modules/@tensorflow/tfjs-backend-wasm/dist/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')],
+  // The package's other files: the single-file bundle, the kernels and the default model beside it.
+  ['/dist/', join(ROOT, 'dist')],
   // The command line's header checks (image-header.js), which the page applies before decoding.
   ['/cli/dist/', join(ROOT, 'cli/dist')],
 ];
+
+/** The headers that make a page cross-origin isolated. */
+export const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const NO_ISOLATION = '/no-isolation';
 
 // minimal.html (the README's page) loads the library as an installed package would sit beside it.
 const PACKAGE = '/examples/web/node_modules/squeezenet-wasm/';
@@ -49,11 +71,11 @@ const PACKAGE = '/examples/web/node_modules/squeezenet-wasm/';
 function fileFor(pathname) {
   if (pathname.startsWith(PACKAGE)) pathname = `/${pathname.slice(PACKAGE.length)}`;
   if (pathname === '/examples/web/weights.net' || pathname === '/examples/web/compressed_SqueezeNet.net') return weightsPath().path;
-  if (pathname === '/build/squeezenet.wasm') return join(ROOT, 'build/squeezenet.wasm');
-  if (pathname === '/examples/web/') return join(ROOT, 'examples/web/index.html');
+  if (pathname.endsWith('/')) pathname += 'index.html';
   for (const [prefix, dir] of MOUNTS) {
     if (!pathname.startsWith(prefix)) continue;
     const file = resolve(dir, `.${sep}${pathname.slice(prefix.length)}`);
+    if (prefix.endsWith('/build/') && !file.endsWith('.wasm')) return undefined;
     return file.startsWith(dir + sep) ? file : undefined;
   }
   return undefined;
@@ -65,9 +87,10 @@ function fileFor(pathname) {
  */
 export function serve({ port = 0, log = () => {} } = {}) {
   const server = createServer((req, res) => {
+    let isolation = ISOLATION;
     const send = (status, body, type = 'text/plain; charset=utf-8') => {
       if (status !== 200) log(`${status} ${req.method} ${req.url}`);
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...isolation }).end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'GET or HEAD only\n');
     let pathname;
@@ -76,8 +99,12 @@ export function serve({ port = 0, log = () => {} } = {}) {
     } catch {
       return send(400, 'bad URL\n');
     }
+    if (pathname.startsWith(`${NO_ISOLATION}/`)) {
+      pathname = pathname.slice(NO_ISOLATION.length);
+      isolation = {};
+    }
     if (pathname === '/') {
-      res.writeHead(302, { location: '/examples/web/' }).end();
+      res.writeHead(302, { location: '/examples/web/', ...isolation }).end();
       return;
     }
     if (pathname === '/examples/web/samples.json') {
@@ -86,7 +113,12 @@ export function serve({ port = 0, log = () => {} } = {}) {
     }
     const file = fileFor(pathname);
     if (file === undefined || !existsSync(file) || !statSync(file).isFile()) return send(404, `not found: ${pathname}\n`);
-    const headers = { 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' };
+    const headers = {
+      'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'content-length': statSync(file).size,
+      'cache-control': 'no-store',
+      ...isolation,
+    };
     res.writeHead(200, headers);
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).pipe(res);

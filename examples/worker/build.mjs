@@ -22,6 +22,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const OUT = join(ROOT, 'out/worker');
 export const DEFAULT_ADDRESS = '127.0.0.1:8787';
 export const DEFAULT_MINIMAL_ADDRESS = '127.0.0.1:8788';
+export const DEFAULT_PROBE_ADDRESS = '127.0.0.1:8789';
 
 // The decoders' WebAssembly, by the module name the Workers import it as.
 const require = createRequire(import.meta.url);
@@ -39,11 +40,11 @@ const COMMON = {
   conditions: ['workerd', 'worker', 'browser'],
   target: 'es2022',
   logLevel: 'warning',
-  external: ['./*.wasm', './*.net'],
+  external: ['./*.wasm', './*.net', './*.sqz'],
 };
 
 /** Writes out/worker/ and returns the path of its config.capnp. */
-export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = DEFAULT_MINIMAL_ADDRESS } = {}) {
+export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = DEFAULT_MINIMAL_ADDRESS, probeAddress = DEFAULT_PROBE_ADDRESS } = {}) {
   const wasm = join(ROOT, 'build/squeezenet.wasm');
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`npm run build\` first`);
   const weights = weightsPath();
@@ -61,12 +62,11 @@ export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = 
   });
   // The README's Worker, as a user's bundler would build it: 'squeezenet-wasm' is the package
   // (dist/), JPEG through @jsquash/jpeg, and no Node compatibility at all.
-  await build({
-    ...COMMON,
-    entryPoints: [join(ROOT, 'examples/worker/minimal.js')],
-    outfile: join(OUT, 'minimal.js'),
-  });
-  const copies = [[wasm, 'squeezenet.wasm'], [weights.path, 'weights.net'], ...Object.entries(DECODER_WASM).map(([name, path]) => [path(), name])];
+  for (const [entry, out] of [['examples/worker/minimal.js', 'minimal.js'], ['test/workers/probe.js', 'probe.js']]) {
+    await build({ ...COMMON, entryPoints: [join(ROOT, entry)], outfile: join(OUT, out) });
+  }
+  const defaultModel = join(ROOT, 'dist/models/squeezenet1_0-deep-compression.sqz');
+  const copies = [[wasm, 'squeezenet.wasm'], [weights.path, 'weights.net'], [defaultModel, 'squeezenet1_0-deep-compression.sqz'], ...Object.entries(DECODER_WASM).map(([name, path]) => [path(), name])];
   for (const [from, to] of copies) {
     rmSync(join(OUT, to), { force: true }); // a copy of a read-only file is read-only too
     copyFileSync(from, join(OUT, to));
@@ -78,10 +78,11 @@ export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = 
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .classifier), (name = "minimal", worker = .minimal)],
+  services = [(name = "main", worker = .classifier), (name = "minimal", worker = .minimal), (name = "probe", worker = .probe)],
   sockets = [
     (name = "http", address = "${address}", http = (), service = "main"),
     (name = "minimal", address = "${minimalAddress}", http = (), service = "minimal"),
+    (name = "probe", address = "${probeAddress}", http = (), service = "probe"),
   ],
 );
 
@@ -103,7 +104,17 @@ const minimal :Workerd.Worker = (
     (name = "worker.js", esModule = embed "minimal.js"),
     (name = "squeezenet.wasm", wasm = embed "squeezenet.wasm"),
     (name = "mozjpeg_dec.wasm", wasm = embed "mozjpeg_dec.wasm"),
-    (name = "compressed_SqueezeNet.net", data = embed "weights.net"),
+    (name = "squeezenet1_0-deep-compression.sqz", data = embed "squeezenet1_0-deep-compression.sqz"),
+  ],
+  compatibilityDate = "2025-09-01",
+);
+
+# test/workers/probe.js: what loading says when the kernels or the model are not handed over.
+const probe :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "probe.js"),
+    (name = "squeezenet.wasm", wasm = embed "squeezenet.wasm"),
+    (name = "squeezenet1_0-deep-compression.sqz", data = embed "squeezenet1_0-deep-compression.sqz"),
   ],
   compatibilityDate = "2025-09-01",
 );

@@ -1,18 +1,18 @@
 // src/worker.js: POST a JPEG, get the top-5 classes.
-import wasm from './squeezenet.wasm'; // node_modules/squeezenet-wasm/build/squeezenet.wasm, copied beside
+import wasm from './squeezenet.wasm'; // node_modules/squeezenet-wasm/dist/build/squeezenet.wasm, copied beside
+import model from './squeezenet1_0-deep-compression.sqz'; // node_modules/squeezenet-wasm/dist/models/, copied beside
 import jpegWasm from './mozjpeg_dec.wasm'; // node_modules/@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm, copied beside
-import weights from './compressed_SqueezeNet.net';
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
-import { loadDeepCompression, classify } from 'squeezenet-wasm';
+import { loadDefault, classify } from 'squeezenet-wasm';
 
 globalThis.ImageData ??= class { constructor(data, width, height) { Object.assign(this, { data, width, height }); } };
-let model, decoder; // one per isolate
+let net, decoder; // one per isolate
 export default {
   async fetch(request) {
-    model ??= loadDeepCompression(weights, { wasm });
+    net ??= loadDefault({ model, wasm });
     await (decoder ??= initJpeg(jpegWasm));
     // libjpeg-turbo's pixels (as PIL's), turned upright by the EXIF orientation as a browser shows them.
     const image = await decodeJpeg(await request.arrayBuffer(), { preserveOrientation: true });
-    return Response.json({ top: classify(await model, image) });
+    return Response.json({ top: classify(await net, image) });
   },
 };

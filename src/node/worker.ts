@@ -1,14 +1,12 @@
-// The worker thread behind SqueezeNetPool: one model, one image at a time.
+// The worker thread behind SqueezeNetPool: one model, one image at a time. Errors go back as
+// WireError (src/wire.ts), so that the pool rebuilds their class and fields.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqueezeNet, type LoadOptions } from '../model.js';
+import { toWire } from '../wire.js';
 
 const { module, load } = workerData as { module: WebAssembly.Module; load: Omit<LoadOptions, 'wasm'> };
 const port = parentPort!;
-const fail = (e: unknown): { name: string; message: string } => ({
-  name: (e as Error)?.name ?? 'Error',
-  message: (e as Error)?.message ?? String(e),
-});
 
 SqueezeNet.load({ ...load, wasm: module }).then(
   (model) => {
@@ -17,10 +15,10 @@ SqueezeNet.load({ ...load, wasm: module }).then(
         const logits = model.run(m.input);
         port.postMessage({ id: m.id, logits }, [logits.buffer as ArrayBuffer]);
       } catch (e) {
-        port.postMessage({ id: m.id, error: fail(e) });
+        port.postMessage({ id: m.id, error: toWire(e) });
       }
     });
     port.postMessage({ ready: true });
   },
-  (e: unknown) => port.postMessage({ error: fail(e) }),
+  (e: unknown) => port.postMessage({ error: toWire(e) }),
 );
