@@ -144,10 +144,10 @@ for (const [n, s] of settings.entries()) {
 }
 
 // Version 3 and calibration: scored on the calibration half (even-numbered images) and the
-// held-out half (odd-numbered) apart; decode ms: loadWeights in a fresh Node process, median of 5.
+// held-out half (odd-numbered) apart; decode ms: decodeWeights in a fresh Node process, median of 5.
 const calibration = images.filter((_, i) => i % 2 === 0);
 const decodeMs = (path) => {
-  const child = `const t0 = performance.now(); const lib = await import(${JSON.stringify(join(ROOT, 'dist/src/index.js'))}); const b = (await import('node:fs')).readFileSync(${JSON.stringify(path)}); const t = performance.now(); lib.loadWeights(b); console.log(performance.now() - t);`;
+  const child = `const t0 = performance.now(); const lib = await import(${JSON.stringify(join(ROOT, 'dist/src/index.js'))}); const b = (await import('node:fs')).readFileSync(${JSON.stringify(path)}); const t = performance.now(); lib.decodeWeights(b); console.log(performance.now() - t);`;
   const runs = Array.from({ length: 5 }, () => Number(execFileSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' })));
   return runs.sort((a, b) => a - b)[2];
 };
@@ -322,7 +322,7 @@ of DIR and spends the bytes where the output needs them (src/compress/calibrated
 rounding with error feedback, least-squares codebooks and bias correction on each convolution's
 input statistics; per-layer rate trade-offs from the measured sensitivity of the logits). The
 calibrated file here saw the ${calibration.length} even-numbered images (and their mirror images) only; "held-out"
-counts the other ${n - calibration.length}, which it never saw. Decode ms: \`loadWeights\` of the file in a fresh
+counts the other ${n - calibration.length}, which it never saw. Decode ms: \`decodeWeights\` of the file in a fresh
 Node process (median of 5; V8 has not optimised anything yet, as in a command-line call).
 
 ${[
