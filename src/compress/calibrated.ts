@@ -19,6 +19,7 @@ import { decodeSqz } from '../formats/sqz.js';
 import type { WeightMap } from '../weights.js';
 import { calibrationStatistics, layerSensitivity, type CalibrationOptions, type CalibrationStatistics } from './calibrate.js';
 import { compress, type CompressOptions, type CompressResult } from './encoder.js';
+import { sequentialStatistics } from './sequential.js';
 
 export interface CalibratedOptions extends Omit<CompressOptions, 'calibration' | 'lambdaScale' | 'kmeans' | 'lambda'>, CalibrationOptions {
   /** The byte budget (required): the file is the most accurate found of at most this size. */
@@ -29,6 +30,14 @@ export interface CalibratedOptions extends Omit<CompressOptions, 'calibration' |
   readonly sensitivityInputs?: number;
   /** Sensitivity measurements and re-allocations (default 2; 0: one lambda for every layer). */
   readonly allocationRounds?: number;
+  /**
+   * Gather the statistics again stage by stage on the compressed network from this stage on
+   * (src/compress/sequential.ts; default: not at all): each layer then reproduces the
+   * uncompressed output from the input it will really see, correcting the earlier layers' errors.
+   */
+  readonly sequential?: number;
+  /** Ridge of the sequential targets toward the weights, relative to the mean Gram diagonal (default 0.01). */
+  readonly targetDamp?: number;
   /** Statistics already gathered for these weights (skips step 1). */
   readonly statistics?: CalibrationStatistics;
   /** Called with what each step did, for a progress line. */
@@ -75,7 +84,7 @@ export async function compressCalibrated(weights: WeightMap, inputs: readonly Fl
   inputs.forEach((x, i) => {
     if (x.length !== size) throw new InputError(`calibration input ${i} has ${x.length} values; ${arch.name} takes 3x${arch.input}x${arch.input} = ${size}`);
   });
-  const { flips, sensitivityInputs, allocationRounds, statistics, log: _log, wasm, samplesPerDim, ...rest } = options;
+  const { flips, sensitivityInputs, allocationRounds, statistics, log: _log, wasm, samplesPerDim, sequential, targetDamp, ...rest } = options;
   const base: CompressOptions = { ...rest, arch, kmeans: 'entropy', version: options.version ?? 3 };
 
   let t = performance.now();
@@ -110,6 +119,12 @@ export async function compressCalibrated(weights: WeightMap, inputs: readonly Fl
     log(`sensitivity measured on ${probe.length} inputs (sum ${[...sensitivity.values()].reduce((a, b) => a + b, 0).toExponential(2)}), ${seconds()} s`);
     result = compress(weights, { ...base, calibration: stats, lambdaScale: Object.fromEntries(scale) });
     log(`per-layer lambdas: ${result.sizes.total} bytes, ${seconds()} s`);
+  }
+  if (sequential !== undefined) {
+    const fixed: CompressOptions = { ...base, lambda: result.lambda, lambdaScale: Object.fromEntries(scale), maxBytes: undefined };
+    const seq = await sequentialStatistics(weights, all, { arch, wasm, samplesPerDim, compress: fixed, initial: stats, from: sequential, before: decodeSqz(result.bytes).weights, targetDamp, log });
+    result = compress(weights, { ...fixed, calibration: seq });
+    log(`sequential from stage ${sequential}: ${result.sizes.total} bytes, ${seconds()} s`);
   }
   return { ...result, lambdaScale: scale, sensitivity, statistics: stats };
 }
