@@ -397,18 +397,23 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
   const { arch, pruned, settings, lambda, metadata } = prepare(weights, options);
   if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
   if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, metadata, options.maxBytes);
-  // With calibration the refinement is slow and moves the size a little: search lambda without
-  // it, refine once, and search again for a smaller budget while the refined file is too large.
+  // With calibration the refinement is slow and moves the size: search lambda without it, refine
+  // once, and search again for a budget moved by the difference while the refined file is too
+  // large, or more than 0.2 % smaller than allowed (at most 4 refinements; the largest that fits wins).
   const max = options.maxBytes;
   const dataFree: Settings = { ...settings, calibration: undefined };
   let budget = max;
   let last: CompressResult | undefined;
+  let best: CompressResult | undefined;
   for (let attempt = 0; attempt < 4; attempt++) {
     const found = searchLambda(pruned, dataFree, arch.name, metadata, budget);
     last = encode(pruned, settings, found.lambda!, arch.name, metadata);
-    if (last.sizes.total <= max) return last;
-    budget -= Math.ceil((last.sizes.total - max) * 1.25) + 256;
+    const total = last.sizes.total;
+    if (total <= max && (best === undefined || total > best.sizes.total)) best = last;
+    if (total <= max && total >= max * 0.998) break;
+    budget += total > max ? -(Math.ceil((total - max) * 1.25) + 256) : Math.floor((max - total) * 0.9);
   }
+  if (best !== undefined) return best;
   throw new InputError(`the calibrated file stays above maxBytes ${max} (${last!.sizes.total} bytes); give more bytes`);
 }
 

@@ -21,17 +21,26 @@ export interface SequentialOptions extends CalibrationOptions {
   readonly from?: number;
   /** The compressed weights of the layers before stage `from` (as `compress` with `initial` gives them). */
   readonly before?: WeightMap;
+  /** One stage per Fire module (see `calibrationStages`; default false). */
+  readonly modules?: boolean;
   /** Ridge of each layer's target toward its own weights (LayerStatistics.target.damp). */
   readonly targetDamp?: number;
   readonly log?: (message: string) => void;
 }
 
-/** The stages of a network: lists of convolutions (our names) that read the same input, in order. */
-export function calibrationStages(arch: Arch): string[][] {
+/**
+ * The stages of a network, in order: lists of convolutions (our names). By default a Fire module
+ * is two stages (its squeeze, then its expands, which read the squeeze); with `modules`, one (its
+ * expands then see the uncompressed squeeze of the compressed earlier modules: half the passes,
+ * and the next module corrects the squeeze's error).
+ */
+export function calibrationStages(arch: Arch, modules = false): string[][] {
   const stages: string[][] = [];
   for (const row of plan(arch).rows) {
     const squeeze = row.convs.filter((c) => c.name.endsWith('.squeeze'));
-    if (squeeze.length > 0) {
+    if (squeeze.length > 0 && modules) {
+      stages.push(row.convs.map((c) => c.name));
+    } else if (squeeze.length > 0) {
       stages.push(squeeze.map((c) => c.name));
       stages.push(row.convs.filter((c) => !c.name.endsWith('.squeeze')).map((c) => c.name));
     } else {
@@ -52,7 +61,7 @@ export async function sequentialStatistics(weights: WeightMap, inputs: readonly 
   const get = (m: WeightMap, name: string) => (m instanceof Map ? m.get(name) : (m as Record<string, unknown>)[name]);
   const partial = new Map<string, unknown>();
   for (const name of weights instanceof Map ? weights.keys() : Object.keys(weights)) partial.set(name, get(weights, name));
-  const stages = calibrationStages(arch);
+  const stages = calibrationStages(arch, options.modules === true);
   const from = options.from ?? 0;
   const out = new Map<string, LayerStatistics>();
   const byName = new Map(p.convs.map((c) => [c.name, c]));
