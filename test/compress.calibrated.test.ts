@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../cli/src/images.js';
 import { mirror } from '../src/compress/calibrated.js';
+import { calibrationStages } from '../src/compress/sequential.js';
 import { refineLayer, type LayerStatistics } from '../src/compress/calibrate.js';
 import { ARCHS, calibrationStatistics, compress, compressCalibrated, decodeDeepCompression, loadDeepCompression, loadSqz, plan, preprocess, readSqz, topK } from '../src/index.js';
 import { seededRandom } from './helpers.js';
@@ -48,6 +49,29 @@ describe('calibration statistics', () => {
     for (let i = 0; i < dim * dim; i++) worst = Math.max(worst, Math.abs(gram[i]! / n - s.gram[i]!) / (1 + Math.abs(gram[i]! / n)));
     for (let i = 0; i < dim; i++) worst = Math.max(worst, Math.abs(mean[i]! / n - s.mean[i]!) / (1 + Math.abs(mean[i]! / n)));
     expect(worst).toBeLessThan(1e-9);
+  });
+
+  it('on a "compressed" network equal to the uncompressed one, the target statistics are the statistics (cross = Gram, same means)', async () => {
+    const net = decodeDeepCompression(readFileSync(shared(MODEL))).weights;
+    const x = preprocess(await decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG')))), 'caffe');
+    const stats = await calibrationStatistics(net, [x], { compressed: net, layers: ['fire2.squeeze', 'fire2.expand3x3'] });
+    expect([...stats.keys()].sort()).toEqual(['fire2.expand3x3', 'fire2.squeeze']);
+    for (const s of stats.values()) {
+      expect(s.target).toBeDefined();
+      expect(Array.from(s.target!.cross)).toEqual(Array.from(s.gram));
+      expect(Array.from(s.target!.mean)).toEqual(Array.from(s.mean));
+    }
+  });
+
+  it('the sequential stages: conv1, each Fire module as its squeeze then its expands (or one stage), conv10', () => {
+    const layers = calibrationStages(ARCHS['v1.0-caffe']);
+    expect(layers).toHaveLength(18);
+    expect(layers.slice(0, 3)).toEqual([['conv1'], ['fire2.squeeze'], ['fire2.expand1x1', 'fire2.expand3x3']]);
+    expect(layers.at(-1)).toEqual(['conv10']);
+    const modules = calibrationStages(ARCHS['v1.0-caffe'], true);
+    expect(modules).toHaveLength(10);
+    expect(modules[1]).toEqual(['fire2.squeeze', 'fire2.expand1x1', 'fire2.expand3x3']);
+    expect(modules.flat()).toEqual(layers.flat());
   });
 
   it('mirror flips each row of each channel, and twice is the identity', () => {
@@ -202,11 +226,13 @@ describe('refineLayer with a compressed input (sequential calibration)', () => {
 });
 
 describe('calibration at 420,000 bytes, judged on the 50 images it never saw', () => {
-  // Issue 19 asks for the 8-bit model's top-1 class on >= 97 % (49) of the held-out 50. This
-  // method gets 46 to 49 of them, depending on details as small as the order of float sums in
-  // the statistics (docs/COMPRESSION.md); what it does reliably is halve the logit drift of a
-  // data-free file of the same size. That is what this test holds it to, and it prints the count.
-  it('calibrated on the even-numbered 50 sample images: at most 420,000 bytes, half the held-out logit drift of the data-free file', async () => {
+  // Issue 19 asks for the 8-bit model's top-1 class on >= 97 % (49) of the held-out 50. The
+  // calibrated file keeps 46 (docs/COMPRESSION.md says why: 4 held-out images have their two best
+  // logits within 0.08, and which of them flip moves with any detail), so this test holds it to
+  // what it does reliably: every calibration image kept (>= 49/50 there), at least as many
+  // held-out images as the data-free file of the same budget, and under half its held-out logit
+  // drift (sequential calibration brought it from 0.49 to 0.44 of it). It prints the figures.
+  it('calibrated on the even-numbered 50 sample images: at most 420,000 bytes, 49/50 of those kept, under half the held-out logit drift of the data-free file', async () => {
     const net = readFileSync(shared(MODEL));
     const weights = decodeDeepCompression(net).weights;
     const dir = shared(IMAGES);
@@ -242,6 +268,8 @@ describe('calibration at 420,000 bytes, judged on the 50 images it never saw', (
       `calibrated: ${r.bytes.length.toLocaleString('en-US')} bytes; top-1 = the 8-bit model on ${cal.agree}/50 calibration images, ${held.agree}/50 held-out ` +
         `(mean logit drift ${held.drift.toFixed(4)}); data-free ${free.bytes.length.toLocaleString('en-US')} bytes: ${freeHeld.agree}/50 held-out (drift ${freeHeld.drift.toFixed(4)})`,
     );
-    expect(held.drift).toBeLessThan(0.6 * freeHeld.drift);
+    expect(cal.agree).toBeGreaterThanOrEqual(49);
+    expect(held.agree).toBeGreaterThanOrEqual(freeHeld.agree);
+    expect(held.drift).toBeLessThan(0.5 * freeHeld.drift);
   }, 1_800_000);
 });

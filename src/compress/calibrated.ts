@@ -42,6 +42,8 @@ export interface CalibratedOptions extends Omit<CompressOptions, 'calibration' |
    * earlier layers' errors.
    */
   readonly sequential?: number | false;
+  /** Step 5's stages: a Fire module's squeeze and expands apart (`layers`, the default) or together (`modules`, faster). */
+  readonly sequentialStages?: 'layers' | 'modules';
   /**
    * Ridge of the sequential targets toward the weights, relative to the mean Gram diagonal
    * (default {@link SEQUENTIAL_TARGET_DAMP}).
@@ -99,7 +101,7 @@ export async function compressCalibrated(weights: WeightMap, inputs: readonly Fl
   inputs.forEach((x, i) => {
     if (x.length !== size) throw new InputError(`calibration input ${i} has ${x.length} values; ${arch.name} takes 3x${arch.input}x${arch.input} = ${size}`);
   });
-  const { flips, sensitivityInputs, allocationRounds, statistics, log: _log, wasm, samplesPerDim, sequential, targetDamp, ...rest } = options;
+  const { flips, sensitivityInputs, allocationRounds, statistics, log: _log, wasm, samplesPerDim, sequential, sequentialStages, targetDamp, ...rest } = options;
   const base: CompressOptions = { ...rest, arch, kmeans: 'entropy', version: options.version ?? 3 };
 
   let t = performance.now();
@@ -144,7 +146,7 @@ export async function compressCalibrated(weights: WeightMap, inputs: readonly Fl
     const before = decodeSqz(result.bytes).weights;
     for (let attempt = 0; ; attempt++) {
       const fixed: CompressOptions = { ...base, lambda, lambdaScale: Object.fromEntries(scale), maxBytes: undefined };
-      const seq = await sequentialStatistics(weights, all, { arch, wasm, samplesPerDim, compress: fixed, initial: stats, from, before, targetDamp: targetDamp ?? SEQUENTIAL_TARGET_DAMP, log });
+      const seq = await sequentialStatistics(weights, all, { arch, wasm, samplesPerDim, compress: fixed, initial: stats, from, before, targetDamp: targetDamp ?? SEQUENTIAL_TARGET_DAMP, modules: sequentialStages === 'modules', log });
       const next = compress(weights, { ...fixed, calibration: seq });
       log(`sequential from stage ${from}: ${next.sizes.total} bytes, ${seconds()} s`);
       if (next.sizes.total <= options.maxBytes) {
