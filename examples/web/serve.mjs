@@ -5,10 +5,10 @@
 //
 // It serves the pages (examples/web/: index.html, and minimal.html, the README's), the compiled
 // library (dist/src/), the kernels (build/*.wasm, and dist/build/ where the library looks for
-// them), the weights as /examples/web/weights.net (from ../shared, never committed:
-// $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared), a few shared sample
-// photos, and the threads and benchmark harness (bench/browser/, with the ONNX graphs in
-// build/onnx/ and the peers' files from node_modules/); nothing else. GET and HEAD only.
+// them), the model that ships with the library (dist/models/), a few sample photos when the shared
+// folder is there ($SQUEEZENET_SHARED, else ../shared; never committed), and the threads and
+// benchmark harness (bench/browser/, with the ONNX graphs in build/onnx/ and the peers' files from
+// node_modules/); nothing else. GET and HEAD only.
 //
 // Every answer is cross-origin isolated (Cross-Origin-Opener-Policy: same-origin,
 // Cross-Origin-Embedder-Policy: require-corp), which a page needs for SharedArrayBuffer and so for
@@ -19,7 +19,7 @@ import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sharedDir, weightsPath } from '../weights-path.mjs';
+import { sharedDir } from '../weights-path.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SAMPLES_DIR = join(sharedDir(), 'data/imagenet-sample');
@@ -68,7 +68,6 @@ const PACKAGE = '/examples/web/node_modules/squeezenet-wasm/';
 
 function fileFor(pathname) {
   if (pathname.startsWith(PACKAGE)) pathname = `/${pathname.slice(PACKAGE.length)}`;
-  if (pathname === '/examples/web/weights.net' || pathname === '/examples/web/compressed_SqueezeNet.net') return weightsPath().path;
   if (pathname.endsWith('/')) pathname += 'index.html';
   for (const [prefix, dir] of MOUNTS) {
     if (!pathname.startsWith(prefix)) continue;
