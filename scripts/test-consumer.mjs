@@ -88,7 +88,7 @@ async function main() {
     check(missing.length === 0, `${record.filename} holds ${paths.join(', ')}${missing.length ? `; missing: ${missing.join(', ')}` : ''}`);
   };
   holds(lib, ['LICENSE', 'dist/build/squeezenet.wasm', 'dist/models/squeezenet1_0-deep-compression.sqz', 'dist/models/LICENSE']);
-  holds(cli, ['LICENSE', 'dist/main.js']);
+  holds(cli, ['LICENSE', 'README.md', 'dist/main.js']);
 
   console.log('\n--- the library alone installs nothing else');
   const alone = join(tmp, 'library-alone');
