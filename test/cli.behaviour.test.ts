@@ -57,10 +57,12 @@ describe('squeezenet', () => {
   });
 
   it('-h and --help on every command; `help COMMAND` is that command\'s help', () => {
-    for (const command of ['classify', 'eval', 'summary', 'design', 'compress']) {
+    for (const command of ['classify', 'eval', 'summary', 'design', 'compress', 'trace', 'compare']) {
       const long = cli([command, '--help']);
       expect(long.code, command).toBe(0);
       expect(long.stdout, command).toMatch(new RegExp(`^Usage: squeezenet ${command}`));
+      // A user has this project's ../shared folder neither beside them nor in mind.
+      expect(long.stdout, command).not.toMatch(/\.\.\/shared|SQUEEZENET_SHARED/);
       expect(cli([command, '-h']).stdout).toBe(long.stdout);
       expect(cli(['help', command]).stdout).toBe(long.stdout);
     }

@@ -9,9 +9,10 @@ import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weigh
 
 const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
-Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) with the pretrained Deep Compression SqueezeNet v1.0
-(0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
-centre crop 227, BGR minus the means 104/117/123.
+Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) into ImageNet's 1000 classes with
+the pretrained Deep Compression SqueezeNet v1.0 that ships with the library (or the
+--weights given), preprocessed as its weights were trained: for this model as for Caffe,
+resized to 256x256, centre crop 227, BGR minus the means 104/117/123.
 
 IMAGE is a file; DIR classifies the images in a folder (sorted by name; with
 --recursive its subfolders too); - reads one image from standard input.
