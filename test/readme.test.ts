@@ -33,6 +33,7 @@ function blocks(markdown: string): Block[] {
 const TWINS: [first: RegExp, file: string, runBy: string][] = [
   [/^\/\/ node classify\.mjs photo\.jpg$/, 'examples/node/classify.mjs', 'test/runtime.node.test.ts'],
   [/^\/\/ node api\.mjs:/, 'examples/node/api.mjs', 'test/runtime.node.test.ts'],
+  [/^\/\/ node classify-png\.mjs photo\.png:/, 'examples/node/classify-png.mjs', 'scripts/test-consumer.mjs (Node, Bun and Deno)'],
   [/^\/\/ node lower-level\.mjs:/, 'examples/node/lower-level.mjs', 'this file'],
   [/^\/\/ node weights\.mjs model\.onnx:/, 'examples/node/weights.mjs', 'this file'],
   [/^\/\/ node ops\.mjs:/, 'examples/node/ops.mjs', 'this file'],
