@@ -325,8 +325,10 @@ describe('weights from the wild (../shared/cases): the recipe line, --labels, cl
     writeFileSync(short, names.slice(1).join('\n'));
     const bad = cli(['classify', '--weights', file, '--labels', short, tench()]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--labels .*nine\.txt: 9 labels given for a network of 10 classes/);
-    expect(cli(['classify', '--labels', join(tmp, 'none.txt'), tench()]).stderr).toMatch(/--labels .*none\.txt: .*ENOENT|no such file/);
+    // The labels file is named first, not the weights it was checked against.
+    expect(bad.stderr).toMatch(/^squeezenet classify: --labels .*nine\.txt: 9 labels given for a network of 10 classes/m);
+    expect(cli(['classify', '--labels', join(tmp, 'none.txt'), tench()]).stderr).toMatch(/^squeezenet classify: --labels .*none\.txt: no such file$/m);
+    expect(cli(['classify', '--labels', tmp, tench()]).stderr).toMatch(/^squeezenet classify: --labels .*: is a directory, not a file$/m);
   });
 });
 
@@ -368,5 +370,12 @@ describe('squeezenet', () => {
     for (const c of ['summary', 'classify', 'eval']) expect(r.stdout).toContain(`squeezenet ${c}`);
     expect(cli([]).code).toBe(2);
     expect(cli(['frobnicate']).code).toBe(2);
+  });
+
+  it('summary --input too small for the network: a usage error naming the option, exit 2', () => {
+    const r = cli(['summary', '--input', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^squeezenet summary: --input 10x10: input 10x10 is too small for v1\.0-caffe: maxpool1 would see 2x2/);
+    expect(cli(['summary', '--input', '64']).code).toBe(0);
   });
 });
