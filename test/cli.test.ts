@@ -372,10 +372,13 @@ describe('squeezenet', () => {
     expect(cli(['frobnicate']).code).toBe(2);
   });
 
-  it('summary --input too small for the network: a usage error naming the option, exit 2', () => {
+  it('summary and design --input too small for the network: a usage error naming the option, exit 2', () => {
     const r = cli(['summary', '--input', '10']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^squeezenet summary: --input 10x10: input 10x10 is too small for v1\.0-caffe: maxpool1 would see 2x2/);
+    expect(r.stderr).toMatch(/^squeezenet summary: --input: input 10x10 is too small for v1\.0-caffe: maxpool1 would see 2x2/);
     expect(cli(['summary', '--input', '64']).code).toBe(0);
+    const d = cli(['design', '--input', '5']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/^squeezenet design: --input: input 5x5 is too small for v1\.0: conv1 would see 5x5 with a 7x7 kernel/);
   });
 });

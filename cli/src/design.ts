@@ -2,7 +2,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
+import { InputError, V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 const HELP = `Usage: squeezenet design [--sr FROM:TO:STEP] [--pct FROM:TO:STEP | --pct LIST]
@@ -71,6 +71,8 @@ export function designCommand(argv: string[]): number {
       points = sweepDesign({ srs, pcts, srForPct: srForPct[0]!, base, input: intFlag(args, 'input', 224) });
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(e.message);
+      // An --input the network cannot take (too small for a window) is the user's to change.
+      if (e instanceof InputError) throw new UsageError(`--input: ${e.message}`);
       throw e;
     }
     if (args.flags.has('json')) {

@@ -41,7 +41,7 @@ export function summaryCommand(argv: string[]): number {
       p = plan(arch, h, w);
     } catch (e) {
       // An --input the network cannot take (too small for a window) is the user's to change.
-      if (e instanceof InputError) throw new UsageError(`--input ${h}x${w}: ${e.message}`);
+      if (e instanceof InputError) throw new UsageError(`--input: ${e.message}`);
       throw e;
     }
     if (args.flags.has('json')) {
