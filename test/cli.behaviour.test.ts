@@ -93,7 +93,7 @@ describe('squeezenet classify: what it reads', () => {
     }
     const onlyFolders = cli(['classify', join(dir, 'birds', 'notes.jpg')]);
     expect(onlyFolders.code).toBe(1);
-    expect(onlyFolders.stderr).toContain('notes.jpg: is a directory');
+    expect(onlyFolders.stderr).toContain('notes.jpg: a folder with no image files (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif)\n');
   });
 
   it('- reads one image from standard input', () => {

@@ -1,9 +1,10 @@
 // `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet or any weights given.
 
 import type { Prediction } from 'squeezenet-wasm';
+import { statSync } from 'node:fs';
 import { intFlag, parseArgs, UsageError } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
-import type { ExifMode } from './images.js';
+import { IMAGE_EXTENSIONS, type ExifMode } from './images.js';
 import { expandInputs, readStdin, STDIN } from './inputs.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 
@@ -63,6 +64,8 @@ function table(file: string, top: readonly Prediction[], imagenet: boolean): str
   return [file, ...[head, ...rows].map((r) => `  ${r.join('  ')}`.trimEnd())].join('\n');
 }
 
+const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
 const labelKind = (m: CliModel): 'imagenet' | 'given' | 'none' => (m.labels ? 'given' : m.classes === 1000 ? 'imagenet' : 'none');
 
 export async function classifyCommand(argv: string[]): Promise<number> {
@@ -114,7 +117,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     } catch (e) {
       failed++;
       progress.clear();
-      process.stderr.write(`squeezenet classify: ${file}: ${oneLine(e)}\n`);
+      // expandInputs keeps a folder that holds no images: say that, rather than "is a directory".
+      const why = file !== STDIN && isDirectory(file) ? `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})` : oneLine(e);
+      process.stderr.write(`squeezenet classify: ${file}: ${why}\n`);
       continue;
     }
     progress.clear();
