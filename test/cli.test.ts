@@ -370,6 +370,9 @@ describe('squeezenet', () => {
     for (const c of ['summary', 'classify', 'eval']) expect(r.stdout).toContain(`squeezenet ${c}`);
     expect(cli([]).code).toBe(2);
     expect(cli(['frobnicate']).code).toBe(2);
+    const unknown = cli(['help', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("squeezenet help: unknown command 'frobnicate': summary, classify, eval, design, compress, trace, compare\n");
   });
 
   it('summary and design --input too small for the network: a usage error naming the option, exit 2', () => {
