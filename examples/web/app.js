@@ -1,9 +1,8 @@
 // @ts-check
 // The example page: loads SqueezeNet v1.0 (the Deep Compression weights that ship with the
-// library, dist/models/) with squeezenet-wasm, then
-// classifies each image picked, dropped or chosen from the samples, and draws what the network
-// sees: conv1's filters (from the weights) and the most active channels of each Fire module
-// (from model.trace). In your own page the import reads `from 'squeezenet-wasm'` (with a
+// library, dist/models/) with squeezenet-wasm, then classifies each image picked, dropped or
+// chosen from the samples, and draws what the network sees: conv1's filters (from the weights)
+// and the most active channels of each Fire module (from model.trace). In your own page the import reads `from 'squeezenet-wasm'` (with a
 // bundler) or points at wherever you serve dist/src/.
 
 import { decodeWeights, preprocess, RECIPES, SqueezeNet, topK } from '../../dist/src/index.js';
