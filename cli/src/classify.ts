@@ -2,7 +2,7 @@
 
 import type { Prediction } from 'squeezenet-wasm';
 import { statSync } from 'node:fs';
-import { intFlag, parseArgs, UsageError } from './args.js';
+import { intFlag, parseArgs, UsageError, usageErrorText } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
 import { IMAGE_EXTENSIONS, type ExifMode } from './images.js';
 import { expandInputs, readStdin, STDIN } from './inputs.js';
@@ -86,7 +86,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet classify: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('classify', e, HELP));
       return 2;
     }
     throw e;

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError, V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
-import { intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { intFlag, parseArgs, UsageError, type ParsedArgs, usageErrorText } from './args.js';
 
 const HELP = `Usage: squeezenet design [--sr FROM:TO:STEP] [--pct FROM:TO:STEP | --pct LIST]
                         [--sr-for-pct SR] [--base-e N] [--incr-e N] [--freq N]
@@ -102,7 +102,7 @@ export function designCommand(argv: string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet design: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('design', e, HELP));
       return 2;
     }
     throw e;

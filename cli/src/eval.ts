@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { classifyFile } from './api.js';
 import { imageChoice, type ImageChoice } from './classify.js';
 import { IMAGE_EXTENSIONS } from './images.js';
@@ -112,7 +112,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     image = imageChoice(args.flags.get('exif'), args.flags.get('background'));
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet eval: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('eval', e, HELP));
       return 2;
     }
     throw e;

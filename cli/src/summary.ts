@@ -1,7 +1,7 @@
 // `squeezenet summary`: Table 1 for a network at an input size.
 
 import { ARCHS, ARCH_NAMES, type ArchName, InputError, plan, formatSummary } from 'squeezenet-wasm';
-import { intFlag, parseArgs, UsageError } from './args.js';
+import { intFlag, parseArgs, UsageError, usageErrorText } from './args.js';
 
 const HELP = `Usage: squeezenet summary [--arch NAME] [--input N | --input HxW] [--json]
 
@@ -53,7 +53,7 @@ export function summaryCommand(argv: string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet summary: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('summary', e, HELP));
       return 2;
     }
     throw e;

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { preprocess, RECIPES, topK, type LayerOutput } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { decodeImage } from './images.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 import {
@@ -158,7 +158,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     if (inputFrom !== undefined && choice.recipe !== undefined) throw new UsageError('--recipe has no effect with --input-from (the input is already preprocessed)');
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet trace: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('trace', e, HELP));
       return 2;
     }
     throw e;
