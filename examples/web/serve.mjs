@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A small static server for the example page, on 127.0.0.1 only:
 //
-//   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/
+//   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/ (PORT=... for another)
 //
 // It serves the pages (examples/web/: index.html, and minimal.html, the README's), the compiled
 // library (dist/src/), the kernels (build/*.wasm, and dist/build/ where the library looks for
@@ -139,6 +139,13 @@ export function serve({ port = 0, log = () => {} } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), log: (line) => console.log(line) });
-  console.log(`serving the example page at ${url} (Ctrl-C to stop)`);
+  const port = Number(process.env.PORT ?? 8080);
+  try {
+    const { url } = await serve({ port, log: (line) => console.log(line) });
+    console.log(`serving the example page at ${url} (Ctrl-C to stop)`);
+  } catch (e) {
+    if (e?.code !== 'EADDRINUSE') throw e;
+    console.error(`port ${port} on 127.0.0.1 is in use: choose another, e.g. PORT=${port + 1} node examples/web/serve.mjs (PORT=0: any free port)`);
+    process.exitCode = 1;
+  }
 }
