@@ -246,6 +246,15 @@ describe('squeezenet eval', () => {
     expect(r.stderr).not.toMatch(/\[\d+\/\d+\]/); // no progress when stderr is not a terminal
   });
 
+  it('one image: "1 image in", not "1 images"', () => {
+    const one = join(tmp, 'one-image');
+    mkdirSync(one);
+    copyFileSync(tench(), join(one, '000_n01440764_tench.JPEG'));
+    const r = cli(['eval', one]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^1 image in .*\ntop-1: 1\/1 {2}100\.0 %\n/);
+  });
+
   it('the table, and --progress on stderr only', () => {
     const r = cli(['eval', '--progress', dir]);
     expect(r.code).toBe(1);

@@ -190,7 +190,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     const lines = [
-      `${images} images in ${dir} (SqueezeNet ${model.arch}, ${model.format} weights, ${model.recipe} preprocessing), ${seconds.toFixed(1)} s`,
+      `${images} image${images === 1 ? '' : 's'} in ${dir} (SqueezeNet ${model.arch}, ${model.format} weights, ${model.recipe} preprocessing), ${seconds.toFixed(1)} s`,
       `top-1: ${String(top1).padStart(String(images).length)}/${images}  ${percent(top1, images)}`,
       `top-5: ${String(top5).padStart(String(images).length)}/${images}  ${percent(top5, images)}`,
     ];
