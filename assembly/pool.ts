@@ -1,7 +1,7 @@
 // Pooling over NHWC maps, vectorised across channels.
 
-// Max pooling with a square window. The caller picks the output size (Caffe/PyTorch ceil_mode
-// rounds up); windows are clipped to the input, so the padding never wins a max.
+// Max pooling with a square window, the network's own (Caffe/PyTorch ceil_mode rounds the output
+// size up; the caller picks it): f32_maxpool2d_nhwc with equal sides, strides and pads.
 export function f32_maxpool_nhwc(
   input: usize, height: i32, width: i32, channels: i32,
   size: i32, stride: i32, pad: i32,
@@ -9,51 +9,7 @@ export function f32_maxpool_nhwc(
   output: usize,
 ): void {
   assert(channels > 0 && size > 0 && stride > 0 && pad >= 0 && pad * 2 <= size);
-  const pixelBytes = (<usize>channels) << 2;
-  const rowStride = (<usize>width) * pixelBytes;
-  const c4 = channels & ~3;
-  let dst = output;
-  for (let oy = 0; oy < outHeight; oy++) {
-    let y0 = oy * stride - pad;
-    let y1 = min(y0 + size, height);
-    y0 = max(y0, 0);
-    for (let ox = 0; ox < outWidth; ox++) {
-      let x0 = ox * stride - pad;
-      let x1 = min(x0 + size, width);
-      x0 = max(x0, 0);
-      const first = input + <usize>y0 * rowStride + <usize>x0 * pixelBytes;
-      let c = 0;
-      // pmax is one instruction where f32x4.max's NaN rules take several on x86; NaN is tracked
-      // on the side and put back, so a NaN still wins its window as in torch.max_pool2d.
-      for (; c < c4; c += 4) {
-        const cb = (<usize>c) << 2;
-        let vmax = v128.load(first + cb);
-        let vnan = f32x4.ne(vmax, vmax);
-        for (let y = y0; y < y1; y++) {
-          const row = input + <usize>y * rowStride + cb;
-          for (let x = x0; x < x1; x++) {
-            const v = v128.load(row + <usize>x * pixelBytes);
-            vmax = f32x4.pmax(vmax, v);
-            vnan = v128.or(vnan, f32x4.ne(v, v));
-          }
-        }
-        v128.store(dst + cb, v128.bitselect(f32x4.splat(NaN), vmax, vnan));
-      }
-      for (; c < channels; c++) {
-        const cb = (<usize>c) << 2;
-        let m = load<f32>(first + cb);
-        for (let y = y0; y < y1; y++) {
-          const row = input + <usize>y * rowStride + cb;
-          for (let x = x0; x < x1; x++) {
-            const v = load<f32>(row + <usize>x * pixelBytes);
-            m = v > m || isNaN(v) ? v : m;
-          }
-        }
-        store<f32>(dst + cb, m);
-      }
-      dst += pixelBytes;
-    }
-  }
+  f32_maxpool2d_nhwc(input, height, width, channels, size, size, stride, stride, pad, pad, outHeight, outWidth, output);
 }
 
 // Global average pooling: output[c] = mean over all pixels of input[.][c].
@@ -110,6 +66,8 @@ export function f32_maxpool2d_nhwc(
       assert(y0 < y1 && x0 < x1);
       const first = input + <usize>y0 * rowStride + <usize>x0 * pixelBytes;
       let c = 0;
+      // pmax is one instruction where f32x4.max's NaN rules take several on x86; NaN is tracked
+      // on the side and put back, so a NaN still wins its window as in torch.max_pool2d.
       for (; c < c4; c += 4) {
         const cb = (<usize>c) << 2;
         let vmax = v128.load(first + cb);

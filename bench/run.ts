@@ -5,7 +5,7 @@
 // row in its own process or page (bench/hosts.ts). What each column means: bench/README.md.
 
 import { cpus, loadavg } from 'node:os';
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ARCHS, plan } from '../src/index.js';
 import { measureCeiling, type Ceiling } from './ceiling.js';
@@ -14,7 +14,7 @@ import { ENGINES, unavailable, wasmFileOfSize, type EngineName } from './engines
 import { browserColdStart, chromiumRuntime, node24Bin, nodeRuntime, type Host, type RowConfig, type Runtime } from './hosts.js';
 import { MODELS, MODEL_NAMES, ROOT, loadCase, type ModelName } from './fixtures.js';
 import { benchKernels, type KernelRow } from './kernels.js';
-import { median, time, type Timing } from './timing.js';
+import { median } from './timing.js';
 
 const HELP = `npm run bench [-- options]        (builds first; then runs node dist/bench/run.js)
 
@@ -244,15 +244,6 @@ interface Row {
   pytorch_rel_diff?: number;
   /** Ours, --layers: model.profile() per Table-1 row, wall ms and each thread's busy ms. */
   layers?: { name: string; ms: number; threads: number[] }[];
-}
-
-interface LayerRow {
-  layer: string;
-  output: string;
-  macs: number;
-  ms: number;
-  share: number;
-  gflops: number | null;
 }
 
 function compareLogits(got: Float32Array, want: Float32Array): { maxAbs: number; rel: number } {

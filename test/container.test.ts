@@ -7,7 +7,6 @@ import { huffmanLengths } from '../src/codec/huffman.js';
 import {
   FormatError,
   InputError,
-  SQZ_FORMAT,
   SQZ_MAGIC,
   SQZ_VERSION,
   decodeSqz,
@@ -19,24 +18,7 @@ import {
   type SqzLayer,
 } from '../src/index.js';
 import { seededRandom } from './helpers.js';
-import { layoutOf, reseal, smallFile } from './sqz-helpers.js';
-
-/** Runs the reader and returns its FormatError, failing on success or any other error. */
-function formatError(bytes: Uint8Array): FormatError {
-  try {
-    readSqz(bytes);
-  } catch (e) {
-    if (e instanceof FormatError) {
-      expect(e.format).toBe(SQZ_FORMAT);
-      expect(e.offset).toBeGreaterThanOrEqual(0);
-      expect(e.offset).toBeLessThanOrEqual(bytes.length);
-      expect(e.message).toContain(`at byte ${e.offset}`);
-      return e;
-    }
-    throw new Error(`expected a FormatError, got ${(e as Error).name}: ${(e as Error).message}`);
-  }
-  throw new Error('expected a FormatError, the file was read');
-}
+import { formatError, layoutOf, reseal, smallFile } from './sqz-helpers.js';
 
 const edit = (b: Uint8Array, f: (view: DataView, c: Uint8Array) => void, sealed = true): Uint8Array => {
   const c = b.slice();

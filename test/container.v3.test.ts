@@ -15,33 +15,16 @@ import {
   InputError,
   layerWeights,
   readSqz,
-  SQZ_FORMAT,
   writeSqz,
   type SqzLayer,
 } from '../src/index.js';
 import { FUZZ_SEED } from './fuzz-harness.js';
 import { seededRandom } from './helpers.js';
 import { MODEL, shared } from './shared.js';
-import { entries, layoutOf, reseal, smallFile } from './sqz-helpers.js';
+import { entries, formatError, layoutOf, reseal, smallFile } from './sqz-helpers.js';
 
 /** The float32 bits of every value: equal arrays here are equal bit for bit (-0, subnormals). */
 const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-function formatError(bytes: Uint8Array): FormatError {
-  try {
-    readSqz(bytes);
-  } catch (e) {
-    if (e instanceof FormatError) {
-      expect(e.format).toBe(SQZ_FORMAT);
-      expect(e.offset).toBeGreaterThanOrEqual(0);
-      expect(e.offset).toBeLessThanOrEqual(bytes.length);
-      expect(e.message).toContain(`at byte ${e.offset}`);
-      return e;
-    }
-    throw new Error(`expected a FormatError, got ${(e as Error).name}: ${(e as Error).message}`);
-  }
-  throw new Error('expected a FormatError, the file was read');
-}
 
 const edit = (b: Uint8Array, f: (view: DataView, c: Uint8Array) => void): Uint8Array => {
   const c = b.slice();

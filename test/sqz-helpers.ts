@@ -2,7 +2,8 @@
 // and `reseal`, which recomputes its CRCs after a forged edit.
 import { crc32 } from '../src/codec/crc32.js';
 import { roundFloat16 } from '../src/codec/float16.js';
-import type { SqzFile, SqzLayer } from '../src/index.js';
+import { expect } from 'vitest';
+import { FormatError, readSqz, SQZ_FORMAT, type SqzFile, type SqzLayer } from '../src/index.js';
 import { seededRandom } from './helpers.js';
 
 const SEED = 20160224;
@@ -177,3 +178,20 @@ export function reseal(bytes: Uint8Array): Uint8Array {
   return b;
 }
 
+
+/** Runs the reader and returns its FormatError (checked to name the format and a byte offset inside the file), failing on success or any other error. */
+export function formatError(bytes: Uint8Array): FormatError {
+  try {
+    readSqz(bytes);
+  } catch (e) {
+    if (e instanceof FormatError) {
+      expect(e.format).toBe(SQZ_FORMAT);
+      expect(e.offset).toBeGreaterThanOrEqual(0);
+      expect(e.offset).toBeLessThanOrEqual(bytes.length);
+      expect(e.message).toContain(`at byte ${e.offset}`);
+      return e;
+    }
+    throw new Error(`expected a FormatError, got ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  throw new Error('expected a FormatError, the file was read');
+}

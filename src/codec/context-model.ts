@@ -370,7 +370,6 @@ function decodeKernels(
   let at = s[2]!;
   const end = s[3]!;
   const T = KH * KW;
-  const CI = I * T;
   const leaves = 1 << B;
   let p = 0;
   let nonzero = 0;

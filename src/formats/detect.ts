@@ -3,7 +3,7 @@
 // Compression `.net` has no magic, so it is claimed only when its 26 entry counts add up to the
 // file's exact length. A format with its own magic bytes joins with `registerWeightFormat`.
 
-import { ARCHS, describeArch, withPooling, type Arch, type ArchName } from '../arch.js';
+import { ARCHS, describeArch, withPooling, type ArchName } from '../arch.js';
 import { FormatError, InputError, WeightError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';

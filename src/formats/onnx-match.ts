@@ -21,7 +21,6 @@ import {
   archOrName,
   classifierSpec,
   describeArch,
-  isCaffeForm,
   poolRounding,
   withClasses,
   type Arch,

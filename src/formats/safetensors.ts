@@ -15,7 +15,7 @@
 // network (`arch`), the recipe (`recipe`) and the pool rounding (`maxpool`).
 
 import { ARCHS, archOrName, describeArch, withClasses, withPooling, type Arch, type ArchName } from '../arch.js';
-import { FormatError, InputError, WeightError } from '../errors.js';
+import { FormatError, WeightError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { expectedWeights, plan } from '../plan.js';
 import { oneLine, readFloats, toBytes, type DecodedTensor, type DecodedWeights, type FloatDtype } from './common.js';
