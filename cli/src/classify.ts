@@ -118,7 +118,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       failed++;
       progress.clear();
       // expandInputs keeps a folder that holds no images: say that, rather than "is a directory".
-      const why = file !== STDIN && isDirectory(file) ? `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})` : oneLine(e);
+      let why = file !== STDIN && isDirectory(file) ? `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})` : oneLine(e);
+      if (/^https?:\/\//i.test(file) && why === 'no such file') why += `: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -`;
       process.stderr.write(`squeezenet classify: ${file}: ${why}\n`);
       continue;
     }
