@@ -100,12 +100,15 @@ describe('squeezenet classify: what it reads', () => {
       expect(deep.code).toBe(0);
       expect(top1(deep.stdout).map((t) => t.file)).toEqual([join(dir, 'a-tench.jpg'), join(dir, 'b-zebra.JPEG'), join(dir, 'birds', 'brambling.jpeg')]);
     }
-    const url = cli(['classify', 'https://example.com/cat.jpg']);
-    expect(url.code).toBe(1);
-    expect(url.stderr).toContain('squeezenet classify: https://example.com/cat.jpg: no such file: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -\n');
     const onlyFolders = cli(['classify', join(dir, 'birds', 'notes.jpg')]);
     expect(onlyFolders.code).toBe(1);
     expect(onlyFolders.stderr).toContain('notes.jpg: a folder with no image files (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif)\n');
+  });
+
+  it('a URL: not fetched, and said so with how to pipe it in', () => {
+    const url = cli(['classify', 'https://example.com/cat.jpg']);
+    expect(url.code).toBe(1);
+    expect(url.stderr).toContain('squeezenet classify: https://example.com/cat.jpg: no such file: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -\n');
   });
 
   it('- reads one image from standard input', () => {
