@@ -11,6 +11,8 @@ import {
   SqueezeNet,
   WeightError,
   decodeDeepCompression,
+  decodeWeights,
+  load,
   plan,
   preprocess,
   resizeBilinear,
@@ -140,6 +142,12 @@ describe('decoders: what is not bytes', () => {
     for (const x of ['compressed_SqueezeNet.net', null, undefined, 42, [1, 2, 3], {}]) {
       thrown(InputError, () => decodeDeepCompression(x as unknown as Uint8Array));
     }
+  });
+
+  it('load and decodeWeights given a path: an InputError that says to read the file first', async () => {
+    await expect(load('squeezenet1_1.onnx' as unknown as Uint8Array)).rejects.toThrow(/^a weight file must be given as a Uint8Array or an ArrayBuffer, not a path: read the file first/);
+    expect(() => decodeWeights('squeezenet1_1.onnx' as unknown as Uint8Array)).toThrow(/not a path: read the file first \(in Node: await readFile\(path\)\)$/);
+    expect(() => decodeWeights(42 as unknown as Uint8Array)).toThrow(/must be given as a Uint8Array or an ArrayBuffer$/);
   });
 });
 
