@@ -137,6 +137,16 @@ describe('SqueezeNet.load: a non-finite weight is a WeightError naming the tenso
   });
 });
 
+describe('SqueezeNet.load without arch: weights of another network', () => {
+  it('a WeightError that says v1.1 was assumed and how to choose; with arch given, none of that', async () => {
+    const v10 = randomWeights(plan(ARCHS['v1.0-caffe'], 227, 227), 7);
+    const hint = /^features\.0\.weight: has 14112 values, v1\.1 needs \[64, 3, 3, 3\] = 1728 \(no arch was given, so v1\.1, the default: pass arch, e\.g\. 'v1\.0-caffe', or load\(bytes\), which infers it from the file\)$/;
+    await expect(SqueezeNet.load({ weights: v10 })).rejects.toThrow(hint);
+    await expect(SqueezeNet.load({ weights: v10 })).rejects.toBeInstanceOf(WeightError);
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: v10 })).rejects.toThrow(/^features\.0\.weight: has 14112 values, v1\.1 needs \[64, 3, 3, 3\] = 1728$/);
+  });
+});
+
 describe('decoders: what is not bytes', () => {
   it('decodeDeepCompression: an InputError for a string, null, a number, a plain array', () => {
     for (const x of ['compressed_SqueezeNet.net', null, undefined, 42, [1, 2, 3], {}]) {
