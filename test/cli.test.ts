@@ -384,6 +384,17 @@ describe('squeezenet', () => {
     expect(unknown.stderr).toBe("squeezenet help: unknown command 'frobnicate': summary, classify, eval, design, compress, trace, compare\n");
   });
 
+  it('an output folder that cannot be made (under /proc): one line and exit 1, not a hang', () => {
+    // Node 20's mkdirSync(dir, { recursive: true }) loops forever there; the CLI makes folders one level at a time.
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+    const design = run(['design', '--svg', '/proc/squeezenet-nope/d.svg']);
+    expect(design.status).toBe(1);
+    expect(design.stderr).toBe("squeezenet design: cannot write /proc/squeezenet-nope/d.svg: ENOENT: no such file or directory, mkdir '/proc/squeezenet-nope'\n");
+    const trace = run(['trace', tench(), '--out', '/proc/squeezenet-nope/t.safetensors']);
+    expect(trace.status).toBe(1);
+    expect(trace.stderr).toMatch(/^squeezenet trace: cannot write \/proc\/squeezenet-nope\/t\.safetensors: .*ENOENT.*mkdir '\/proc\/squeezenet-nope'$/m);
+  });
+
   it('summary and design --input too small for the network: a usage error naming the option, exit 2', () => {
     const r = cli(['summary', '--input', '10']);
     expect(r.code).toBe(2);

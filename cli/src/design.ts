@@ -1,9 +1,10 @@
 // `squeezenet design`: Section 5's metaparameter sweeps as numbers, and optionally as an SVG.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError, V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
 import { intFlag, parseArgs, UsageError, type ParsedArgs, usageErrorText } from './args.js';
+import { makeDirs } from './paths.js';
 
 const HELP = `Usage: squeezenet design [--sr FROM:TO:STEP] [--pct FROM:TO:STEP | --pct LIST]
                         [--sr-for-pct SR] [--base-e N] [--incr-e N] [--freq N]
@@ -95,8 +96,13 @@ export function designCommand(argv: string[]): number {
     }
     const svg = args.flags.get('svg');
     if (typeof svg === 'string') {
-      mkdirSync(dirname(resolve(svg)), { recursive: true });
-      writeFileSync(svg, designSvg(points));
+      try {
+        makeDirs(dirname(resolve(svg)));
+        writeFileSync(svg, designSvg(points));
+      } catch (e) {
+        process.stderr.write(`squeezenet design: cannot write ${svg}: ${(e as Error).message}\n`);
+        return 1;
+      }
       process.stderr.write(`wrote ${svg}\n`);
     }
     return 0;
