@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seededRandom } from './seeded-random.mjs';
+import { mulberry32 as seededRandom } from '../dist/src/random.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const lib = await import(join(ROOT, 'dist/src/index.js')).catch((e) => {
@@ -195,6 +195,7 @@ const boundsFigure = (label) => {
   return Number(line.slice(line.indexOf(label) + label.length).match(/[\d,]+/)[0].replaceAll(',', ''));
 };
 const boundsMixed = boundsFigure('weights, all mixed, side information included');
+const nonzero = Number(bounds.match(/([\d,]+) non-zero weights/)[1].replaceAll(',', ''));
 const boundsTotal = boundsFigure("the mixed weights with version 3's codebooks and biases, no header:");
 const LOSSLESS = { kmeans: 'linear', bits: 8, rounding: 'nearest', codebookF16: false, biasF16: false };
 const lossless1 = compress(weights, LOSSLESS);
@@ -351,15 +352,17 @@ ${bounds.trim().split('\n').map((l) => `  ${l}`).join('\n')}
   \`\`\`
 
   The .net's weights are close to independent draws from each layer's distribution, and which of
-  them survived pruning barely depends on where they are. Even without the cost of learning
-  them, version 3's contexts save 3 % of the codes and 4 % of the sparsity pattern; adaptive
-  models of the input channel's density, the filter's and the input channel's scale, the
-  neighbours' signs and magnitudes and the most alike earlier filter each save less than 1 %
-  of what they model (some cost more than they save), and all of them mixed (logistic mixing,
-  as PAQ-family compressors do) code the weights in ${int(boundsMixed)} bytes, ${int(lossless3Parts.codes - boundsMixed)} below version 3's
-  ${int(lossless3Parts.codes)}: with the codebooks and biases (float32 values with full mantissas, coded
-  exactly) that is ${int(boundsTotal)} bytes before any header. Under 500,000 bytes would need the weights
-  in about ${int(500_000 - lossless3Parts.codebooks - lossless3Parts.biases)} bytes, ${((100 * (boundsMixed - (500_000 - lossless3Parts.codebooks - lossless3Parts.biases))) / boundsMixed).toFixed(1)} % below the best mix found.
+  them survived pruning barely depends on where they are. Only the signs follow their neighbours
+  (a kernel's taps tend to share one): coded apart from the magnitudes and given the neighbours,
+  the ${int(nonzero)} signs take ${int(boundsFigure('signs: the three mixed'))} bytes, against ${int(nonzero / 8)} at a bit each. The magnitudes
+  (${int(boundsFigure('magnitudes: per layer'))} bytes per layer) and the sparsity pattern (${int(boundsFigure("sparsity: version 3's contexts"))}), nine tenths of the bytes,
+  move by 1 % at most under every model tried: the input channel's density, the filter's and the
+  input channel's running scale, the neighbours' magnitudes, the most alike earlier filter (some
+  cost more than they save). All of them mixed (logistic mixing, as PAQ-family compressors do),
+  the weights take ${int(boundsMixed)} bytes, ${int(lossless3Parts.codes - boundsMixed)} below version 3's ${int(lossless3Parts.codes)}; with the codebooks and
+  biases (float32 values with full mantissas, coded exactly) that is ${int(boundsTotal)} bytes before
+  any header. Under 500,000 bytes would need the weights in about ${int(500_000 - lossless3Parts.codebooks - lossless3Parts.biases)} bytes,
+  ${((100 * (boundsMixed - (500_000 - lossless3Parts.codebooks - lossless3Parts.biases))) / boundsMixed).toFixed(1)} % below the best mix found.
   The only context that seemed to save much, each filter's own 255-symbol statistics (320,230
   bytes static), is the cost of ~100 weights per table counted without the tables: adaptively,
   each filter's running scale saves nothing.

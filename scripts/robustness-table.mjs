@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync, gunzipSync, gzipSync } from 'node:zlib';
-import { seededRandom } from './seeded-random.mjs';
+import { mulberry32 as seededRandom } from '../dist/src/random.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = join(ROOT, 'docs', 'ROBUSTNESS.md');

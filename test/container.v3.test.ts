@@ -144,7 +144,7 @@ describe('version 3: random layers', () => {
       [[64, 16, 3, 3], 1],
       [[300, 40, 1, 1], 0.5],
     ] as const) {
-      const numel = shape.reduce((a, b) => a * b, 1);
+      const numel = (shape as readonly number[]).reduce((a, b) => a * b, 1);
       const dense = Array.from({ length: numel }, (_, p) => (p < 4095 ? p + 1 : rand() < density ? 1 + Math.floor(rand() * 4095) : 0));
       const layer: SqzLayer = {
         name: 'wide',

@@ -16,7 +16,7 @@ function referenceForward(arch: ArchName, w: Map<string, Float32Array>, x: Map3)
     else if (s.kind === 'fire') {
       const out = referenceFire(m, { squeeze: get(0), expand1x1: get(1), expand3x3: get(2) }, s.s1x1, s.e1x1, s.e3x3);
       const by = s.bypass === 'complex' ? referenceConv2d(m, ...get(3), out.c, 1, 1, 0, false) : s.bypass === 'simple' ? m : undefined;
-      if (by) for (let i = 0; i < out.data.length; i++) out.data[i] += by.data[i]!;
+      if (by) for (let i = 0; i < out.data.length; i++) out.data[i]! += by.data[i]!;
       m = out;
     }
     else return referenceGlobalAvgPool(m);

@@ -2,11 +2,10 @@
 import type { Plan } from '../src/index.js';
 import { expectedWeights } from '../src/index.js';
 
-// @ts-expect-error: a plain .mjs module, shared with scripts/, without types
-import { seededRandom as mulberry32 } from '../scripts/seeded-random.mjs';
+import { mulberry32 } from '../src/random.js';
 
-/** mulberry32: small, fast, and the same on every run for a seed. */
-export const seededRandom = mulberry32 as (seed: number) => () => number;
+/** mulberry32 (src/random.ts): small, fast, and the same on every run for a seed. */
+export const seededRandom = mulberry32;
 
 /** He-scaled uniform weights and small biases, so activations keep an O(1) scale. */
 export function randomWeights(p: Plan, seed: number): Map<string, Float32Array> {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import vm from 'node:vm';
+import * as vm from 'node:vm';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../cli/src/images.js';
@@ -37,7 +37,7 @@ async function bundle(format: 'esm' | 'iife'): Promise<{ code: string; metafile:
     // "nothing given" path takes the fetch branch (and fails: this context has no fetch).
     define: format === 'iife' ? { 'import.meta.url': '"https://example.invalid/dist/src/wasm.js"' } : {},
   });
-  return { code: result.outputFiles[0]!.text, metafile: result.metafile };
+  return { code: result.outputFiles![0]!.text, metafile: result.metafile! };
 }
 
 describe('portable entry: src/index.ts without Node', () => {

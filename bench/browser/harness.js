@@ -3,6 +3,7 @@
 // library is the compiled one (/dist/src/), its kernels fetched beside it as in any page.
 
 import { ARCHS, SqueezeNet, expectedWeights, plan, relaxedSimdSupported } from '/dist/src/index.js';
+import { mulberry32 as seeded } from '/dist/src/random.js';
 
 /** What the page runs with. */
 export function info() {
@@ -11,18 +12,6 @@ export function info() {
     hardwareConcurrency: navigator.hardwareConcurrency,
     relaxedSimd: relaxedSimdSupported(),
     userAgent: navigator.userAgent,
-  };
-}
-
-// mulberry32, as scripts/seeded-random.mjs
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -127,16 +127,20 @@ function binned(xs: Float64Array, ws: Float64Array, count: number): { xs: Float6
   return { xs: Float64Array.from(bx), ws: Float64Array.from(bw) };
 }
 
-// Exact weighted 1-D k-means: D[m][j] = min over i of D[m-1][i-1] + cost(i..j), the best split
-// i non-decreasing in j, so each row is filled by divide and conquer in O(n log n).
-function optimal(xs: Float64Array, ws: Float64Array, k: number): number[] {
+/**
+ * Weighted prefix sums of sorted values, shifted by their mean so that the sums of squares keep
+ * their precision: the squared error of a cluster of values i..j (inclusive) about its mean is
+ * `sse(i, j)`, its weight `W[j + 1] - W[i]`, its mean `(S[j + 1] - S[i]) / weight + mean`.
+ */
+function prefixSums(xs: Float64Array, ws: Float64Array) {
   const n = xs.length;
-  // Shift by the mean so the prefix sums of squares keep their precision.
   let mean = 0;
   let total = 0;
+  let energy = 0;
   for (let i = 0; i < n; i++) {
     mean += xs[i]! * ws[i]!;
     total += ws[i]!;
+    energy += ws[i]! * xs[i]! * xs[i]!;
   }
   mean /= total;
   const W = new Float64Array(n + 1);
@@ -148,10 +152,18 @@ function optimal(xs: Float64Array, ws: Float64Array, k: number): number[] {
     S[i + 1] = S[i]! + ws[i]! * x;
     Q[i + 1] = Q[i]! + ws[i]! * x * x;
   }
-  const cost = (i: number, j: number): number => {
+  const sse = (i: number, j: number): number => {
     const s = S[j + 1]! - S[i]!;
     return Math.max(0, Q[j + 1]! - Q[i]! - (s * s) / (W[j + 1]! - W[i]!));
   };
+  return { mean, total, energy, W, S, sse };
+}
+
+// Exact weighted 1-D k-means: D[m][j] = min over i of D[m-1][i-1] + cost(i..j), the best split
+// i non-decreasing in j, so each row is filled by divide and conquer in O(n log n).
+function optimal(xs: Float64Array, ws: Float64Array, k: number): number[] {
+  const n = xs.length;
+  const { mean, W, S, sse: cost } = prefixSums(xs, ws);
   let prev = new Float64Array(n);
   for (let j = 0; j < n; j++) prev[j] = cost(0, j);
   const splits: Int32Array[] = [new Int32Array(n)];
@@ -207,24 +219,7 @@ export function entropyConstrained(values: ArrayLike<number>, lambda: number, k:
   if (all.xs.length === 0) return finish([], all.xs, 0);
   const { xs, ws } = all.xs.length <= ENTROPY_MAX_POINTS ? all : binned(all.xs, all.ws, ENTROPY_MAX_POINTS);
   const n = xs.length;
-  let mean = 0;
-  let total = 0;
-  let energy = 0;
-  for (let i = 0; i < n; i++) {
-    mean += xs[i]! * ws[i]!;
-    total += ws[i]!;
-  }
-  mean /= total;
-  const W = new Float64Array(n + 1);
-  const S = new Float64Array(n + 1);
-  const Q = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const x = xs[i]! - mean;
-    W[i + 1] = W[i]! + ws[i]!;
-    S[i + 1] = S[i]! + ws[i]! * x;
-    Q[i + 1] = Q[i]! + ws[i]! * x * x;
-    energy += ws[i]! * xs[i]! * xs[i]!;
-  }
+  const { mean, total, energy, W, S, sse } = prefixSums(xs, ws);
   const scale = energy > 0 ? total / energy : 1; // 1 / mean(v^2)
   let l = lambda;
   for (;;) {
@@ -235,9 +230,7 @@ export function entropyConstrained(values: ArrayLike<number>, lambda: number, k:
       let bestI = 1;
       for (let i = 1; i <= j; i++) {
         const w = W[j]! - W[i - 1]!;
-        const s = S[j]! - S[i - 1]!;
-        const sse = Math.max(0, Q[j]! - Q[i - 1]! - (s * s) / w);
-        const c = D[i - 1]! + sse * scale + l * w * Math.log2(total / w);
+        const c = D[i - 1]! + sse(i - 1, j - 1) * scale + l * w * Math.log2(total / w);
         if (c < best) {
           best = c;
           bestI = i;
