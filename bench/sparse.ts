@@ -4,7 +4,7 @@
 // Usage: node dist/bench/sparse.js [--weights FILE] [--rounds N] [--json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqueezeNet, decodeDeepCompression } from '../src/index.js';
+import { SqueezeNet, decodeWeights } from '../src/index.js';
 import { ROOT } from './fixtures.js';
 import { median, time } from './timing.js';
 
@@ -12,9 +12,10 @@ const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
     'Usage: node dist/bench/sparse.js [--weights FILE] [--rounds N] [--json]\n' +
-      'SqueezeNet v1.0 with the Deep Compression weights (default ../shared/models/squeezenet1_0-deep-compression/\n' +
-      'compressed_SqueezeNet.net, or $SQUEEZENET_WEIGHTS), once with the sparse 1x1 path (conv10 keeps 20 % of its\n' +
-      'weights) and once dense, timed in alternating rounds (default 4, 2 s each).\n',
+      'SqueezeNet v1.0 with the Deep Compression weights (default $SQUEEZENET_WEIGHTS, else the model that ships\n' +
+      'with the library, models/squeezenet1_0-deep-compression.sqz: the same weights as compressed_SqueezeNet.net),\n' +
+      'once with the sparse 1x1 path (conv10 keeps 20 % of its weights) and once dense, timed in alternating rounds\n' +
+      '(default 4, 2 s each). Any v1.0-caffe weight file the library reads will do.\n',
   );
   process.exit(0);
 }
@@ -22,16 +23,16 @@ const flag = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const file = flag('weights') ?? process.env.SQUEEZENET_WEIGHTS ?? join(ROOT, '..', 'shared', 'models/squeezenet1_0-deep-compression/compressed_SqueezeNet.net');
+const file = flag('weights') ?? process.env.SQUEEZENET_WEIGHTS ?? join(ROOT, 'models/squeezenet1_0-deep-compression.sqz');
 let bytes: Uint8Array;
 try {
   bytes = readFileSync(file);
 } catch (e) {
-  process.stderr.write(`cannot read the Deep Compression weights at ${file} (${(e as Error).message}); pass --weights FILE\n`);
+  process.stderr.write(`cannot read the weights at ${file} (${(e as Error).message}); pass --weights FILE\n`);
   process.exit(1);
 }
 const rounds = Number(flag('rounds') ?? 4);
-const { weights } = decodeDeepCompression(bytes);
+const { weights } = decodeWeights(bytes);
 const models = {
   sparse: await SqueezeNet.load({ arch: 'v1.0-caffe', weights }),
   dense: await SqueezeNet.load({ arch: 'v1.0-caffe', weights, sparse: false }),

@@ -86,7 +86,7 @@ async function main() {
   await page.goto(server.url);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('status')?.dataset.state ?? ''));
   const loaded = await page.locator('#status').innerText();
-  check(/^Ready: weights\.net/.test(loaded), `page loaded the network in ${(performance.now() - t0).toFixed(0)} ms: "${loaded}"`);
+  check(/^Ready: squeezenet1_0-deep-compression\.sqz /.test(loaded), `page loaded the network in ${(performance.now() - t0).toFixed(0)} ms: "${loaded}"`);
 
   /** Waits until the page shows its answer for `image`, and checks its top-1 against PyTorch's. */
   const expectAnswer = async (image, how) => {
@@ -117,10 +117,16 @@ async function main() {
 
   await page.locator('#samples button', { hasText: SAMPLE_BUTTON.text }).click();
   await expectAnswer(SAMPLE_BUTTON.image, 'sample button');
-  // The weights picked by hand, as a user without the server's weights.net would.
+  // A photo picked as weights: a typed error in the status line, not a crash.
+  await page.locator('#weights-input').setInputFiles(samplePath(PICKED[0]));
+  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'error');
+  const notWeights = await page.locator('#status').innerText();
+  check(/^FormatError: weight file at byte 0: not a /.test(notWeights), `a photo picked as weights: "${notWeights}"`);
+  problems.splice(0, problems.length, ...problems.filter((p) => !/console: FormatError: weight file at byte 0: not a /.test(p)));
+  // Other weights picked by hand: the released Deep Compression .net, in place of the default model.
   const weights = weightsPath().path;
   await page.locator('#weights-input').setInputFiles(weights);
-  await page.waitForFunction(() => /^(Ready: (?!weights\.net)|.*Error)/.test(document.getElementById('status')?.innerText ?? ''));
+  await page.waitForFunction(() => /^(Ready: (?!squeezenet1_0-deep-compression\.sqz )|.*Error)/.test(document.getElementById('status')?.innerText ?? ''));
   const reloaded = await page.locator('#status').innerText();
   check(reloaded.startsWith(`Ready: ${basename(weights)} `), `weights picked by hand: "${reloaded}"`);
   for (const image of PICKED) {

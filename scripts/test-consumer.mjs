@@ -26,27 +26,18 @@ const DEADLINE_MS = 300_000;
 const BIN = (name) => join(ROOT, 'node_modules/.bin', name);
 // The README's lines for them ("Bundlers"); Deno without read access must say what it lacks.
 const RUNTIMES = [
-  { name: 'Bun', package: '@oven/bun-linux-x64@1.4.5', bin: 'node_modules/@oven/bun-linux-x64/bin/bun', runs: [['classify.mjs', 'picture.png']] },
+  { name: 'Bun', package: '@oven/bun-linux-x64@1.4.5', bin: 'node_modules/@oven/bun-linux-x64/bin/bun', runs: [['classify-png.mjs', 'picture.png']] },
   {
     name: 'Deno',
     package: '@deno/linux-x64-glibc@2.9.6',
     bin: 'node_modules/@deno/linux-x64-glibc/deno',
-    runs: [['run', '--allow-read', 'classify.mjs', 'picture.png'], ['run', '--allow-read=node_modules,picture.png', 'classify.mjs', 'picture.png']],
-    refused: [['run', 'classify.mjs', 'picture.png'], /InputError: could not read the default model .*Requires read access/],
+    runs: [['run', '--allow-read', 'classify-png.mjs', 'picture.png'], ['run', '--allow-read=node_modules,picture.png', 'classify-png.mjs', 'picture.png']],
+    refused: [['run', 'classify-png.mjs', 'picture.png'], /InputError: could not read the default model .*Requires read access/],
   },
 ];
 
-// The README's Node example, with the PNG decoder (the library decodes no images).
-const CLASSIFY_MJS = `// node classify.mjs photo.png
-import { readFile } from 'node:fs/promises';
-import { PNG } from 'pngjs';
-import { loadDefault, classify } from 'squeezenet-wasm';
-
-const model = await loadDefault(); // the model and the kernels are read from the package
-const image = PNG.sync.read(await readFile(process.argv[2])); // RGBA
-const top = classify(model, image);
-console.log(JSON.stringify(top[0]));
-`;
+// The README's module for Bun and Deno (and Node): the library alone, the PNG decoded by pngjs.
+const CLASSIFY_MJS = readFileSync(join(ROOT, 'examples/node/classify-png.mjs'), 'utf8');
 
 // Type-checked, not run. The @ts-expect-error lines fail the check if the types were \`any\`.
 const CHECK_TS = `import { loadDefault, classify, InputError, type Prediction, type SqueezeNet } from 'squeezenet-wasm';
@@ -88,7 +79,7 @@ async function main() {
     check(missing.length === 0, `${record.filename} holds ${paths.join(', ')}${missing.length ? `; missing: ${missing.join(', ')}` : ''}`);
   };
   holds(lib, ['LICENSE', 'dist/build/squeezenet.wasm', 'dist/models/squeezenet1_0-deep-compression.sqz', 'dist/models/LICENSE']);
-  holds(cli, ['LICENSE', 'dist/main.js']);
+  holds(cli, ['LICENSE', 'README.md', 'dist/main.js']);
 
   console.log('\n--- the library alone installs nothing else');
   const alone = join(tmp, 'library-alone');
@@ -128,8 +119,8 @@ async function main() {
   check(cliTop?.index === expected.index && cliTop?.synset === expected.synset && Math.abs(cliTop.prob - expected.prob) <= PROB_TOLERANCE,
     `npx squeezenet classify --json: top-1 ${cliTop?.index} p ${cliTop?.prob} | PyTorch ${expected.index} p ${expected.prob}`);
 
-  writeFileSync(join(app, 'classify.mjs'), CLASSIFY_MJS);
-  console.log(`classify.mjs:\n${CLASSIFY_MJS.replace(/^/gm, '  ')}`);
+  writeFileSync(join(app, 'classify-png.mjs'), CLASSIFY_MJS);
+  console.log(`classify-png.mjs:\n${CLASSIFY_MJS.replace(/^/gm, '  ')}`);
   const esm = async (what, cmd, args) => {
     const out = await run(cmd, args, { cwd: app, env, timeout: 120_000, show: `${what} ${args.join(' ')}` });
     let top;
@@ -141,7 +132,7 @@ async function main() {
     check(out.code === 0 && top?.index === expected.index && Math.abs(top.prob - expected.prob) <= PROB_TOLERANCE,
       `${[what, ...args.slice(0, -2)].join(' ')}: an ES module with loadDefault() and classify(): top-1 ${top?.index} ${top?.label} p ${top?.prob} | PyTorch ${expected.index} ${expected.label} p ${expected.prob}`);
   };
-  await esm('node', process.execPath, ['classify.mjs', 'picture.png']);
+  await esm('node', process.execPath, ['classify-png.mjs', 'picture.png']);
 
   writeFileSync(join(app, 'check.ts'), CHECK_TS);
   console.log(`check.ts:\n${CHECK_TS.replace(/^/gm, '  ')}`);

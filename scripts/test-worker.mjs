@@ -91,9 +91,9 @@ async function main() {
 
   const { decodeImage } = await import(requireBuild('cli/dist/images.js'));
   const { classifyFile } = await import(requireBuild('cli/dist/api.js'));
-  const { loadDeepCompression } = await import(requireBuild('dist/src/index.js'));
-  const { weightsPath } = await import('../examples/weights-path.mjs');
-  const cliModel = await loadDeepCompression(readFileSync(weightsPath().path));
+  const { loadDefault } = await import(requireBuild('dist/src/index.js'));
+  // The command line's default model, which both Workers run.
+  const cliModel = await loadDefault();
   // The same classes in the same order, each probability within 1e-12 of the command line's: the
   // logits are the same float32 numbers, and workerd's V8 may round the float64 softmax's Math.exp
   // one unit differently from Node's (seen: 0.0014481145410513716 against ...714).

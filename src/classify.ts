@@ -129,7 +129,10 @@ export interface ClassifyOptions extends PreprocessOptions {
 export function classify(model: SqueezeNet, image: ImagePixels, options: ClassifyOptions = {}): Prediction[] {
   const recipe = options.recipe ?? model.recipe;
   labelSource(model.classes, options.labels); // a bad labels list fails before the work
+  const top = options.top ?? Math.min(5, model.classes);
+  // Named as the caller wrote it (topK's own message says `k`), and before the work.
+  if (!Number.isInteger(top) || top < 1 || top > model.classes) throw new InputError(`top must be an integer 1..${model.classes}, got ${String(top)}`);
   const input = preprocess(image, recipe, options);
   const size = RECIPES[recipe].input;
-  return topK(model.run(input, { height: size, width: size }), options.top ?? Math.min(5, model.classes), options.labels === undefined ? {} : { labels: options.labels });
+  return topK(model.run(input, { height: size, width: size }), top, options.labels === undefined ? {} : { labels: options.labels });
 }

@@ -1,8 +1,9 @@
 // dist/bundle/squeezenet-wasm.min.js: the whole library as one minified ES module (for browsers
 // and CDNs), which finds its kernels and the default model beside it as the per-file build does.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../cli/src/images.js';
@@ -31,6 +32,17 @@ describe('the single-file bundle', () => {
       .reduce((sum, f) => sum + statSync(join(ROOT, 'dist', 'src', f)).size, 0);
     console.log(`bundle: ${bundled.toLocaleString('en-US')} bytes; the per-file build: ${perFile.toLocaleString('en-US')} bytes`);
     expect(bundled).toBeLessThan(0.6 * perFile);
+  });
+
+  it('is the size the README says, within 10 % (bytes and gzipped)', () => {
+    assertBuilt(BUNDLE);
+    const said = /`squeezenet-wasm\/bundle`, (\d+) KB, (\d+) KB gzipped/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    expect(said, 'README: "(`squeezenet-wasm/bundle`, N KB, M KB gzipped)"').not.toBeNull();
+    const bytes = readFileSync(BUNDLE);
+    const [kb, gzKb] = [bytes.length / 1000, gzipSync(bytes, { level: 9 }).length / 1000];
+    const within = (x: number, y: number): boolean => Math.abs(x - y) <= 0.1 * y;
+    expect(within(Number(said![1]), kb), `README says ${said![1]} KB, the bundle is ${kb.toFixed(0)} KB`).toBe(true);
+    expect(within(Number(said![2]), gzKb), `README says ${said![2]} KB gzipped, the bundle is ${gzKb.toFixed(0)} KB gzipped`).toBe(true);
   });
 
   it('classifies a photo with loadDefault(), the kernels and the model found beside it', async () => {

@@ -163,6 +163,14 @@ describe('classify()', () => {
     expect(top[0]).toMatchObject({ index: 340, synset: 'n02391049', label: 'zebra' });
   });
 
+  it('a bad `top` is an InputError naming `top` (not topK\'s `k`)', () => {
+    const pixels = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(128) };
+    for (const top of [0, 1001, 2.5, Number.NaN]) {
+      expect(() => classify(model, pixels, { top })).toThrow(new RegExp(`^top must be an integer 1\\.\\.1000, got ${top}$`));
+    }
+    expect(() => classify(model, pixels, { top: 1000 })).not.toThrow();
+  });
+
   it('decodes the same weights from an ArrayBuffer', () => {
     const bytes = readFileSync(shared(MODEL));
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

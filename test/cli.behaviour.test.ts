@@ -57,16 +57,27 @@ describe('squeezenet', () => {
   });
 
   it('-h and --help on every command; `help COMMAND` is that command\'s help', () => {
-    for (const command of ['classify', 'eval', 'summary', 'design', 'compress']) {
+    for (const command of ['classify', 'eval', 'summary', 'design', 'compress', 'trace', 'compare']) {
       const long = cli([command, '--help']);
       expect(long.code, command).toBe(0);
       expect(long.stdout, command).toMatch(new RegExp(`^Usage: squeezenet ${command}`));
+      // A user has this project's ../shared folder neither beside them nor in mind.
+      expect(long.stdout, command).not.toMatch(/\.\.\/shared|SQUEEZENET_SHARED/);
       expect(cli([command, '-h']).stdout).toBe(long.stdout);
       expect(cli(['help', command]).stdout).toBe(long.stdout);
     }
     const unknown = cli(['classify', '--nope', 'x.jpg']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^squeezenet classify: Unknown option '--nope'/);
+  });
+
+  it('a usage error: the error, the usage lines and where the options are, not the whole help', () => {
+    for (const command of ['classify', 'eval', 'summary', 'design', 'trace', 'compare']) {
+      const r = cli([command, '--nope']);
+      expect(r.code, command).toBe(2);
+      expect(r.stderr, command).toMatch(new RegExp(`^squeezenet ${command}: Unknown option '--nope'\n\nUsage: squeezenet ${command} [^\n]*\n(?: {7}[^\n]*\n)*Run \`squeezenet ${command} --help\` for the options\.\n$`));
+      expect(r.stderr, command).not.toContain('Options:');
+    }
   });
 });
 
@@ -91,7 +102,13 @@ describe('squeezenet classify: what it reads', () => {
     }
     const onlyFolders = cli(['classify', join(dir, 'birds', 'notes.jpg')]);
     expect(onlyFolders.code).toBe(1);
-    expect(onlyFolders.stderr).toContain('notes.jpg: is a directory');
+    expect(onlyFolders.stderr).toContain('notes.jpg: a folder with no image files (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif)\n');
+  });
+
+  it('a URL: not fetched, and said so with how to pipe it in', () => {
+    const url = cli(['classify', 'https://example.com/cat.jpg']);
+    expect(url.code).toBe(1);
+    expect(url.stderr).toContain('squeezenet classify: https://example.com/cat.jpg: no such file: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -\n');
   });
 
   it('- reads one image from standard input', () => {

@@ -246,6 +246,15 @@ describe('squeezenet eval', () => {
     expect(r.stderr).not.toMatch(/\[\d+\/\d+\]/); // no progress when stderr is not a terminal
   });
 
+  it('one image: "1 image in", not "1 images"', () => {
+    const one = join(tmp, 'one-image');
+    mkdirSync(one);
+    copyFileSync(tench(), join(one, '000_n01440764_tench.JPEG'));
+    const r = cli(['eval', one]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^1 image in .*\ntop-1: 1\/1 {2}100\.0 %\n/);
+  });
+
   it('the table, and --progress on stderr only', () => {
     const r = cli(['eval', '--progress', dir]);
     expect(r.code).toBe(1);
@@ -325,8 +334,10 @@ describe('weights from the wild (../shared/cases): the recipe line, --labels, cl
     writeFileSync(short, names.slice(1).join('\n'));
     const bad = cli(['classify', '--weights', file, '--labels', short, tench()]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--labels .*nine\.txt: 9 labels given for a network of 10 classes/);
-    expect(cli(['classify', '--labels', join(tmp, 'none.txt'), tench()]).stderr).toMatch(/--labels .*none\.txt: .*ENOENT|no such file/);
+    // The labels file is named first, not the weights it was checked against.
+    expect(bad.stderr).toMatch(/^squeezenet classify: --labels .*nine\.txt: 9 labels given for a network of 10 classes/m);
+    expect(cli(['classify', '--labels', join(tmp, 'none.txt'), tench()]).stderr).toMatch(/^squeezenet classify: --labels .*none\.txt: no such file$/m);
+    expect(cli(['classify', '--labels', tmp, tench()]).stderr).toMatch(/^squeezenet classify: --labels .*: is a directory, not a file$/m);
   });
 });
 
@@ -368,5 +379,29 @@ describe('squeezenet', () => {
     for (const c of ['summary', 'classify', 'eval']) expect(r.stdout).toContain(`squeezenet ${c}`);
     expect(cli([]).code).toBe(2);
     expect(cli(['frobnicate']).code).toBe(2);
+    const unknown = cli(['help', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("squeezenet help: unknown command 'frobnicate': summary, classify, eval, design, compress, trace, compare\n");
+  });
+
+  it('an output folder that cannot be made (under /proc): one line and exit 1, not a hang', () => {
+    // Node 20's mkdirSync(dir, { recursive: true }) loops forever there; the CLI makes folders one level at a time.
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+    const design = run(['design', '--svg', '/proc/squeezenet-nope/d.svg']);
+    expect(design.status).toBe(1);
+    expect(design.stderr).toBe("squeezenet design: cannot write /proc/squeezenet-nope/d.svg: ENOENT: no such file or directory, mkdir '/proc/squeezenet-nope'\n");
+    const trace = run(['trace', tench(), '--out', '/proc/squeezenet-nope/t.safetensors']);
+    expect(trace.status).toBe(1);
+    expect(trace.stderr).toMatch(/^squeezenet trace: cannot write \/proc\/squeezenet-nope\/t\.safetensors: .*ENOENT.*mkdir '\/proc\/squeezenet-nope'$/m);
+  });
+
+  it('summary and design --input too small for the network: a usage error naming the option, exit 2', () => {
+    const r = cli(['summary', '--input', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^squeezenet summary: --input: input 10x10 is too small for v1\.0-caffe: maxpool1 would see 2x2/);
+    expect(cli(['summary', '--input', '64']).code).toBe(0);
+    const d = cli(['design', '--input', '5']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/^squeezenet design: --input: input 5x5 is too small for v1\.0: conv1 would see 5x5 with a 7x7 kernel/);
   });
 });

@@ -33,6 +33,7 @@ function blocks(markdown: string): Block[] {
 const TWINS: [first: RegExp, file: string, runBy: string][] = [
   [/^\/\/ node classify\.mjs photo\.jpg$/, 'examples/node/classify.mjs', 'test/runtime.node.test.ts'],
   [/^\/\/ node api\.mjs:/, 'examples/node/api.mjs', 'test/runtime.node.test.ts'],
+  [/^\/\/ node classify-png\.mjs photo\.png:/, 'examples/node/classify-png.mjs', 'scripts/test-consumer.mjs (Node, Bun and Deno)'],
   [/^\/\/ node lower-level\.mjs:/, 'examples/node/lower-level.mjs', 'this file'],
   [/^\/\/ node weights\.mjs model\.onnx:/, 'examples/node/weights.mjs', 'this file'],
   [/^\/\/ node ops\.mjs:/, 'examples/node/ops.mjs', 'this file'],
@@ -92,19 +93,45 @@ describe('README code blocks', () => {
   });
 
   it('every `squeezenet` command shown is accepted by the command line (its options exist)', () => {
-    const cli = join(ROOT, 'cli', 'dist', 'main.js');
-    assertBuilt(cli);
     const commands = blocks(README)
       .filter((b) => b.lang === 'console' || b.lang === '' || b.lang === 'sh')
       .flatMap((b) => b.code.split('\n'))
       .map((l) => /^\$ (?:npx )?squeezenet (.*)$/.exec(l)?.[1])
       .filter((c): c is string => c !== undefined);
     expect(commands.length).toBeGreaterThan(3);
-    for (const c of commands) {
-      const args = c.split(/\s+/).filter((a) => a !== '' && !a.startsWith('|') && !a.startsWith('>'));
-      // --help after the command's own words: node:util rejects an unknown option before help runs.
-      const r = spawnSync(process.execPath, [cli, ...args, '--help'], { encoding: 'utf8' });
-      expect(r.status, `squeezenet ${c}: ${r.stderr.split('\n')[0]}`).toBe(0);
-    }
+    expectAccepted(commands);
+  });
+});
+
+/** Runs each command line with --help after its own words: node:util rejects an unknown option before help runs. */
+function expectAccepted(commands: string[]): void {
+  const cli = join(ROOT, 'cli', 'dist', 'main.js');
+  assertBuilt(cli);
+  for (const c of commands) {
+    const args = c.split(/\s+/).filter((a) => a !== '' && !a.startsWith('|') && !a.startsWith('>'));
+    const r = spawnSync(process.execPath, [cli, ...args, '--help'], { encoding: 'utf8' });
+    expect(r.status, `squeezenet ${c}: ${r.stderr.split('\n')[0]}`).toBe(0);
+  }
+}
+
+// The command line package's own README (its npm page): short, and checked the same way.
+describe('cli/README.md', () => {
+  const CLI_README = readFileSync(join(ROOT, 'cli', 'README.md'), 'utf8');
+
+  it('is in the package (package.json files) and its Node example is examples/node/classify.mjs, word for word', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'cli', 'package.json'), 'utf8')).files).toContain('README.md');
+    const js = blocks(CLI_README).filter((b) => b.lang === 'js');
+    expect(js.length).toBe(1);
+    expect(js[0]!.code).toBe(readFileSync(join(ROOT, 'examples/node/classify.mjs'), 'utf8'));
+  });
+
+  it('every `squeezenet` command it shows is accepted by the command line', () => {
+    const commands = blocks(CLI_README)
+      .filter((b) => b.lang === 'sh')
+      .flatMap((b) => b.code.split('\n'))
+      .map((l) => /^(?:npx -p squeezenet-wasm-cli )?squeezenet\b(.*?)(?:\s+#.*)?$/.exec(l.replace(/^npm install .*$/, ''))?.[1])
+      .filter((c): c is string => c !== undefined);
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    expectAccepted(commands);
   });
 });

@@ -68,7 +68,7 @@ const GOOD = new Set([
 /** What each kind of bad file must say (beyond naming itself). */
 const SAYS: Record<string, RegExp> = {
   'missing.jpg': /^no such file$/,
-  'folder.jpg': /^is a directory$/,
+  'folder.jpg': /^a folder with no image files \(\.jpg, /,
   'empty.jpg': /^empty file$/,
   'magic-only.jpg': /^JPEG could not be decoded: no frame header/,
   'half.jpg': /truncated/,

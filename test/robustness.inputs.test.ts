@@ -11,6 +11,8 @@ import {
   SqueezeNet,
   WeightError,
   decodeDeepCompression,
+  decodeWeights,
+  load,
   plan,
   preprocess,
   resizeBilinear,
@@ -135,11 +137,27 @@ describe('SqueezeNet.load: a non-finite weight is a WeightError naming the tenso
   });
 });
 
+describe('SqueezeNet.load without arch: weights of another network', () => {
+  it('a WeightError that says v1.1 was assumed and how to choose; with arch given, none of that', async () => {
+    const v10 = randomWeights(plan(ARCHS['v1.0-caffe'], 227, 227), 7);
+    const hint = /^features\.0\.weight: has 14112 values, v1\.1 needs \[64, 3, 3, 3\] = 1728 \(no arch was given, so v1\.1, the default: pass arch, e\.g\. 'v1\.0-caffe', or load\(bytes\), which infers it from the file\)$/;
+    await expect(SqueezeNet.load({ weights: v10 })).rejects.toThrow(hint);
+    await expect(SqueezeNet.load({ weights: v10 })).rejects.toBeInstanceOf(WeightError);
+    await expect(SqueezeNet.load({ arch: 'v1.1', weights: v10 })).rejects.toThrow(/^features\.0\.weight: has 14112 values, v1\.1 needs \[64, 3, 3, 3\] = 1728$/);
+  });
+});
+
 describe('decoders: what is not bytes', () => {
   it('decodeDeepCompression: an InputError for a string, null, a number, a plain array', () => {
     for (const x of ['compressed_SqueezeNet.net', null, undefined, 42, [1, 2, 3], {}]) {
       thrown(InputError, () => decodeDeepCompression(x as unknown as Uint8Array));
     }
+  });
+
+  it('load and decodeWeights given a path: an InputError that says to read the file first', async () => {
+    await expect(load('squeezenet1_1.onnx' as unknown as Uint8Array)).rejects.toThrow(/^a weight file must be given as a Uint8Array or an ArrayBuffer, not a path: read the file first/);
+    expect(() => decodeWeights('squeezenet1_1.onnx' as unknown as Uint8Array)).toThrow(/not a path: read the file first \(in Node: await readFile\(path\)\)$/);
+    expect(() => decodeWeights(42 as unknown as Uint8Array)).toThrow(/must be given as a Uint8Array or an ArrayBuffer$/);
   });
 });
 

@@ -17,9 +17,10 @@ export interface ClassifyFileOptions extends DecodeOptions, PreprocessOptions {
 let defaultModel: Promise<CliModel> | undefined;
 
 /**
- * The command line's default model, loaded once per process: $SQUEEZENET_WEIGHTS, else the Deep
- * Compression SqueezeNet in $SQUEEZENET_SHARED or ../shared beside the package. Throws CliError
- * (saying where it looked) when there are no weights.
+ * The command line's default model, loaded once per process: $SQUEEZENET_WEIGHTS, else the model
+ * that ships with the library (the Deep Compression SqueezeNet v1.0,
+ * `squeezenet-wasm/squeezenet1_0-deep-compression.sqz`). Throws CliError (naming the file) when
+ * $SQUEEZENET_WEIGHTS points at nothing or at a file that cannot be read as weights.
  */
 export function loadDefaultModel(): Promise<CliModel> {
   defaultModel ??= loadModel(weightsLocation(undefined)).catch((e: unknown) => {

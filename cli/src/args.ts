@@ -39,6 +39,16 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
   return { flags, positionals: parsed.positionals };
 }
 
+/**
+ * What a command prints on stderr for a usage error: the error, then the help's usage lines (up to
+ * its first blank line) and where the options are, rather than the whole help, whose first line
+ * (the error) would scroll away on a terminal.
+ */
+export function usageErrorText(command: string, error: UsageError, help: string): string {
+  const usage = help.split('\n\n')[0]!;
+  return `squeezenet ${command}: ${error.message}\n\n${usage}\nRun \`squeezenet ${command} --help\` for the options.\n`;
+}
+
 export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 1): number {
   const v = args.flags.get(name);
   if (v === undefined) return fallback;

@@ -1,17 +1,19 @@
 // `squeezenet classify`: the top classes of each image, with the Deep Compression SqueezeNet or any weights given.
 
 import type { Prediction } from 'squeezenet-wasm';
-import { intFlag, parseArgs, UsageError } from './args.js';
+import { statSync } from 'node:fs';
+import { intFlag, parseArgs, UsageError, usageErrorText } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
-import type { ExifMode } from './images.js';
+import { IMAGE_EXTENSIONS, type ExifMode } from './images.js';
 import { expandInputs, readStdin, STDIN } from './inputs.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
 
-Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) with the pretrained Deep Compression SqueezeNet v1.0
-(0.66 MB, ImageNet's 1000 classes), preprocessed as for Caffe: resized to 256x256,
-centre crop 227, BGR minus the means 104/117/123.
+Classifies photos (JPEG, PNG, WebP, GIF, TIFF, AVIF) into ImageNet's 1000 classes with
+the pretrained Deep Compression SqueezeNet v1.0 that ships with the library (or the
+--weights given), preprocessed as its weights were trained: for this model as for Caffe,
+resized to 256x256, centre crop 227, BGR minus the means 104/117/123.
 
 IMAGE is a file; DIR classifies the images in a folder (sorted by name; with
 --recursive its subfolders too); - reads one image from standard input.
@@ -62,6 +64,8 @@ function table(file: string, top: readonly Prediction[], imagenet: boolean): str
   return [file, ...[head, ...rows].map((r) => `  ${r.join('  ')}`.trimEnd())].join('\n');
 }
 
+const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
 const labelKind = (m: CliModel): 'imagenet' | 'given' | 'none' => (m.labels ? 'given' : m.classes === 1000 ? 'imagenet' : 'none');
 
 export async function classifyCommand(argv: string[]): Promise<number> {
@@ -82,7 +86,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     if (args.positionals.length === 0) throw new UsageError('no IMAGE given');
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet classify: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('classify', e, HELP));
       return 2;
     }
     throw e;
@@ -113,7 +117,10 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     } catch (e) {
       failed++;
       progress.clear();
-      process.stderr.write(`squeezenet classify: ${file}: ${oneLine(e)}\n`);
+      // expandInputs keeps a folder that holds no images: say that, rather than "is a directory".
+      let why = file !== STDIN && isDirectory(file) ? `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})` : oneLine(e);
+      if (/^https?:\/\//i.test(file) && why === 'no such file') why += `: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -`;
+      process.stderr.write(`squeezenet classify: ${file}: ${why}\n`);
       continue;
     }
     progress.clear();

@@ -2,7 +2,7 @@
 // fixtures/export_trace.py, or anyone in the same layout) layer by layer.
 
 import { imagenetClass } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { readTraceFile, TraceFileError, type Trace, type TraceTensor } from './trace-file.js';
 
 export const DEFAULT_RTOL = 1e-5;
@@ -274,7 +274,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     if (args.positionals.length !== 2) throw new UsageError(`two trace files are needed, got ${args.positionals.length}`);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet compare: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('compare', e, HELP));
       return 2;
     }
     throw e;

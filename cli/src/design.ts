@@ -1,9 +1,10 @@
 // `squeezenet design`: Section 5's metaparameter sweeps as numbers, and optionally as an SVG.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
-import { intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { InputError, V1_0_METAPARAMETERS, designSvg, range, sweepDesign } from 'squeezenet-wasm';
+import { intFlag, parseArgs, UsageError, type ParsedArgs, usageErrorText } from './args.js';
+import { makeDirs } from './paths.js';
 
 const HELP = `Usage: squeezenet design [--sr FROM:TO:STEP] [--pct FROM:TO:STEP | --pct LIST]
                         [--sr-for-pct SR] [--base-e N] [--incr-e N] [--freq N]
@@ -71,6 +72,8 @@ export function designCommand(argv: string[]): number {
       points = sweepDesign({ srs, pcts, srForPct: srForPct[0]!, base, input: intFlag(args, 'input', 224) });
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(e.message);
+      // An --input the network cannot take (too small for a window) is the user's to change.
+      if (e instanceof InputError) throw new UsageError(`--input: ${e.message}`);
       throw e;
     }
     if (args.flags.has('json')) {
@@ -93,14 +96,19 @@ export function designCommand(argv: string[]): number {
     }
     const svg = args.flags.get('svg');
     if (typeof svg === 'string') {
-      mkdirSync(dirname(resolve(svg)), { recursive: true });
-      writeFileSync(svg, designSvg(points));
+      try {
+        makeDirs(dirname(resolve(svg)));
+        writeFileSync(svg, designSvg(points));
+      } catch (e) {
+        process.stderr.write(`squeezenet design: cannot write ${svg}: ${(e as Error).message}\n`);
+        return 1;
+      }
       process.stderr.write(`wrote ${svg}\n`);
     }
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet design: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('design', e, HELP));
       return 2;
     }
     throw e;

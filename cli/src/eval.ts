@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IMAGENET_CLASS_COUNT, imagenetClasses } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { classifyFile } from './api.js';
 import { imageChoice, type ImageChoice } from './classify.js';
 import { IMAGE_EXTENSIONS } from './images.js';
@@ -12,13 +12,13 @@ import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weigh
 const HELP = `Usage: squeezenet eval [--weights FILE] [--recipe NAME] [--labels FILE] [--json] DIR
 
 Classifies every .jpg, .jpeg, .png, .webp, .gif, .tif, .tiff and .avif file in DIR
-(any case, not recursive) with the
-Deep Compression SqueezeNet v1.0 and prints top-1 and top-5 accuracy. Each file's
-label is the class index its name starts with: IDX_anything.JPEG, as in
-../shared/data/imagenet-sample. When the name carries an ImageNet synset after the
-index (000_n01440764_tench.JPEG), it is checked against the class of that index: a
-mismatch is counted in a warning, and 10 % or more (the names counting classes from 1,
-say) is an error: exit 1.
+(any case, not recursive) with the Deep Compression SqueezeNet v1.0 that ships with
+the library (or the --weights given) and prints top-1 and top-5 accuracy. Each file's
+label is the class index its name starts with, then "_": IDX_anything.JPEG, e.g.
+000_tench.jpg or 340_n02391049_zebra.JPEG. When the name carries an ImageNet synset
+after the index, it is checked against the class of that index: a mismatch is
+counted in a warning, and 10 % or more (the names counting classes from 1, say) is
+an error: exit 1.
 
 Options:
   --weights FILE  the weights: a Deep Compression .net, .sqz, .safetensors or .onnx
@@ -112,7 +112,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     image = imageChoice(args.flags.get('exif'), args.flags.get('background'));
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet eval: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('eval', e, HELP));
       return 2;
     }
     throw e;
@@ -190,7 +190,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     const lines = [
-      `${images} images in ${dir} (SqueezeNet ${model.arch}, ${model.format} weights, ${model.recipe} preprocessing), ${seconds.toFixed(1)} s`,
+      `${images} image${images === 1 ? '' : 's'} in ${dir} (SqueezeNet ${model.arch}, ${model.format} weights, ${model.recipe} preprocessing), ${seconds.toFixed(1)} s`,
       `top-1: ${String(top1).padStart(String(images).length)}/${images}  ${percent(top1, images)}`,
       `top-5: ${String(top5).padStart(String(images).length)}/${images}  ${percent(top5, images)}`,
     ];

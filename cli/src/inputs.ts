@@ -56,7 +56,7 @@ export function expandInputs(args: readonly string[], recursive: boolean): strin
     }
     const before = out.length;
     if (isDir) walk(arg, true);
-    // A folder with no images is kept, to be reported as one ("is a directory") like any unreadable input.
+    // A folder with no images is kept, to be reported (a folder with no image files) like any unreadable input.
     if (!isDir || out.length === before) out.push(arg);
   }
   return out;

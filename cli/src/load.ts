@@ -136,8 +136,15 @@ export function readWeightsFile(path: string, name: string, hint = ''): Uint8Arr
 export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}): Promise<CliModel> {
   let labels: string[] | undefined;
   if (choice.labels !== undefined) {
+    let text: string;
     try {
-      labels = parseLabels(readFileSync(choice.labels, 'utf8'));
+      text = readFileSync(choice.labels, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CliError(`--labels ${choice.labels}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message}`);
+    }
+    try {
+      labels = parseLabels(text);
     } catch (e) {
       throw new CliError(`--labels ${choice.labels}: ${(e as Error).message.replace(/^labels: /, '')}`);
     }
@@ -156,7 +163,8 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
         labelSource(model.classes, labels);
       } catch (e) {
         model.dispose();
-        throw new Error(`--labels ${choice.labels}: ${(e as Error).message}`);
+        // The labels file is what is wrong, not the weights: not prefixed with their path below.
+        throw new CliError(`--labels ${choice.labels}: ${(e as Error).message}`);
       }
     }
     const recipeSource =
@@ -175,6 +183,7 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
       dispose: () => model.dispose(),
     };
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError(`${where.path}: ${(e as Error).message}`);
   }
 }

@@ -79,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'help':
       if (rest[0] !== undefined && rest[0] in COMMANDS) return COMMANDS[rest[0]]!(['--help']);
+      if (rest[0] !== undefined) {
+        process.stderr.write(`squeezenet help: unknown command '${rest[0]}': ${Object.keys(COMMANDS).join(', ')}\n`);
+        return 2;
+      }
     // falls through
     case undefined:
     case '--help':

@@ -1,7 +1,7 @@
 // `squeezenet summary`: Table 1 for a network at an input size.
 
-import { ARCHS, ARCH_NAMES, type ArchName, plan, formatSummary } from 'squeezenet-wasm';
-import { intFlag, parseArgs, UsageError } from './args.js';
+import { ARCHS, ARCH_NAMES, type ArchName, InputError, plan, formatSummary } from 'squeezenet-wasm';
+import { intFlag, parseArgs, UsageError, usageErrorText } from './args.js';
 
 const HELP = `Usage: squeezenet summary [--arch NAME] [--input N | --input HxW] [--json]
 
@@ -36,7 +36,14 @@ export function summaryCommand(argv: string[]): number {
     } else {
       h = w = intFlag(args, 'input', arch.input);
     }
-    const p = plan(arch, h, w);
+    let p;
+    try {
+      p = plan(arch, h, w);
+    } catch (e) {
+      // An --input the network cannot take (too small for a window) is the user's to change.
+      if (e instanceof InputError) throw new UsageError(`--input: ${e.message}`);
+      throw e;
+    }
     if (args.flags.has('json')) {
       const rows = p.rows.map((r) => ({ layer: r.spec.name, output: [r.output[1], r.output[2], r.output[0]], params: r.params, macs: r.macs }));
       process.stdout.write(`${JSON.stringify({ arch: arch.name, input: [h, w, 3], rows, params: p.params, macs: p.macs })}\n`);
@@ -46,7 +53,7 @@ export function summaryCommand(argv: string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet summary: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('summary', e, HELP));
       return 2;
     }
     throw e;

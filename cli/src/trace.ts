@@ -3,13 +3,14 @@
 // safetensors or .npz (cli/src/trace-file.ts; the layout is in the README, "Conformance kit").
 
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { preprocess, RECIPES, topK, type LayerOutput } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { decodeImage } from './images.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, weightsLocation, type CliModel, type ModelChoice } from './load.js';
+import { makeDirs } from './paths.js';
 import {
   formatForPath,
   npzChunks,
@@ -76,7 +77,7 @@ function versions(): { library: string; cli: string } {
 
 /** Writes `chunks` to `path` through a temporary file beside it, so that a failure leaves no half file. */
 export function writeChunks(path: string, chunks: readonly Uint8Array[]): number {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
+  makeDirs(dirname(resolve(path)));
   const tmp = `${path}.${process.pid}.tmp`;
   let bytes = 0;
   const fd = openSync(tmp, 'w');
@@ -158,7 +159,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     if (inputFrom !== undefined && choice.recipe !== undefined) throw new UsageError('--recipe has no effect with --input-from (the input is already preprocessed)');
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet trace: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('trace', e, HELP));
       return 2;
     }
     throw e;

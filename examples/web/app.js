@@ -1,11 +1,11 @@
 // @ts-check
-// The example page: loads SqueezeNet v1.0 (Deep Compression weights) with squeezenet-wasm, then
-// classifies each image picked, dropped or chosen from the samples, and draws what the network
-// sees: conv1's filters (from the weights) and the most active channels of each Fire module
-// (from model.trace). In your own page the import reads `from 'squeezenet-wasm'` (with a
+// The example page: loads SqueezeNet v1.0 (the Deep Compression weights that ship with the
+// library, dist/models/) with squeezenet-wasm, then classifies each image picked, dropped or
+// chosen from the samples, and draws what the network sees: conv1's filters (from the weights)
+// and the most active channels of each Fire module (from model.trace). In your own page the import reads `from 'squeezenet-wasm'` (with a
 // bundler) or points at wherever you serve dist/src/.
 
-import { decodeDeepCompression, preprocess, RECIPES, SqueezeNet, topK } from '../../dist/src/index.js';
+import { decodeWeights, preprocess, RECIPES, SqueezeNet, topK } from '../../dist/src/index.js';
 import { decodeImage } from './decode.js';
 
 /** The network's input size under the Caffe recipe the Deep Compression weights were trained with. */
@@ -56,14 +56,23 @@ const wasm = WebAssembly.compileStreaming(fetch('../../build/squeezenet.wasm'));
 /** @type {SqueezeNet | undefined} */
 let model;
 
+/** The model that ships with the library, as the package lays it out (dist/models/). */
+const DEFAULT_MODEL = '../../dist/models/squeezenet1_0-deep-compression.sqz';
+
 /**
- * Decodes a Deep Compression .net file, loads the network and draws conv1's filters.
+ * Decodes a weight file of SqueezeNet v1.0 in its Caffe form (the default model's .sqz, the Deep
+ * Compression .net, or any format `decodeWeights` reads), loads the network and draws conv1's
+ * filters. The page preprocesses as Caffe did, so other networks are refused by name.
  * @param {ArrayBuffer} bytes
  * @param {string} name
  */
 async function loadWeights(bytes, name) {
   status(`Loading ${name}...`, 'loading');
-  const { weights } = decodeDeepCompression(bytes);
+  const { weights, arch } = decodeWeights(bytes);
+  const archName = typeof arch === 'string' ? arch : arch.name;
+  if (archName !== 'v1.0-caffe') {
+    throw new Error(`${name} holds SqueezeNet ${archName}: this page runs v1.0 in its Caffe form (the Deep Compression weights); \`squeezenet classify --weights\` takes any network`);
+  }
   const next = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, wasm: await wasm });
   model?.dispose();
   model = next;
@@ -82,7 +91,7 @@ const percent = (p) => `${100 * p >= 1 ? (100 * p).toFixed(1) : (100 * p).toPrec
  * @param {string} name
  */
 async function classifyImage(blob, name) {
-  if (model === undefined) throw new Error('the weights are not loaded yet: choose the .net file first');
+  if (model === undefined) throw new Error('the weights are not loaded yet: wait for "Ready", or choose a weight file');
   const result = el('result');
   result.dataset.state = 'running';
   status(`Classifying ${name}...`, 'running');
@@ -294,15 +303,12 @@ drop.addEventListener('drop', (e) => {
   pickImage(e.dataTransfer?.files[0]);
 });
 
-// The weights from the server if it has them, else the user picks the file.
+// The model that ships with the library; the user may pick other weights.
 attempt(async () => {
-  const res = await fetch('weights.net');
   el('weights-picker').hidden = false;
-  if (!res.ok) {
-    status('This server has no weights.net: choose compressed_SqueezeNet.net below.', 'error');
-    return;
-  }
-  await loadWeights(await res.arrayBuffer(), 'weights.net');
+  const res = await fetch(DEFAULT_MODEL);
+  if (!res.ok) throw new Error(`${DEFAULT_MODEL}: HTTP ${res.status} (run \`npm run build\`, which copies models/ to dist/models/)`);
+  await loadWeights(await res.arrayBuffer(), DEFAULT_MODEL.split('/').at(-1) ?? DEFAULT_MODEL);
 });
 
 // A few sample photos, when the server offers them.

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // A small static server for the example page, on 127.0.0.1 only:
 //
-//   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/
+//   npm run build && node examples/web/serve.mjs      # then open http://127.0.0.1:8080/ (PORT=... for another)
 //
 // It serves the pages (examples/web/: index.html, and minimal.html, the README's), the compiled
 // library (dist/src/), the kernels (build/*.wasm, and dist/build/ where the library looks for
-// them), the weights as /examples/web/weights.net (from ../shared, never committed:
-// $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared), a few shared sample
-// photos, and the threads and benchmark harness (bench/browser/, with the ONNX graphs in
-// build/onnx/ and the peers' files from node_modules/); nothing else. GET and HEAD only.
+// them), the model that ships with the library (dist/models/), a few sample photos when the shared
+// folder is there ($SQUEEZENET_SHARED, else ../shared; never committed), and the threads and
+// benchmark harness (bench/browser/, with the ONNX graphs in build/onnx/ and the peers' files from
+// node_modules/); nothing else. GET and HEAD only.
 //
 // Every answer is cross-origin isolated (Cross-Origin-Opener-Policy: same-origin,
 // Cross-Origin-Embedder-Policy: require-corp), which a page needs for SharedArrayBuffer and so for
@@ -19,7 +19,7 @@ import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sharedDir, weightsPath } from '../weights-path.mjs';
+import { sharedDir } from '../weights-path.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SAMPLES_DIR = join(sharedDir(), 'data/imagenet-sample');
@@ -68,7 +68,6 @@ const PACKAGE = '/examples/web/node_modules/squeezenet-wasm/';
 
 function fileFor(pathname) {
   if (pathname.startsWith(PACKAGE)) pathname = `/${pathname.slice(PACKAGE.length)}`;
-  if (pathname === '/examples/web/weights.net' || pathname === '/examples/web/compressed_SqueezeNet.net') return weightsPath().path;
   if (pathname.endsWith('/')) pathname += 'index.html';
   for (const [prefix, dir] of MOUNTS) {
     if (!pathname.startsWith(prefix)) continue;
@@ -140,6 +139,13 @@ export function serve({ port = 0, log = () => {} } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), log: (line) => console.log(line) });
-  console.log(`serving the example page at ${url} (Ctrl-C to stop)`);
+  const port = Number(process.env.PORT ?? 8080);
+  try {
+    const { url } = await serve({ port, log: (line) => console.log(line) });
+    console.log(`serving the example page at ${url} (Ctrl-C to stop)`);
+  } catch (e) {
+    if (e?.code !== 'EADDRINUSE') throw e;
+    console.error(`port ${port} on 127.0.0.1 is in use: choose another, e.g. PORT=${port + 1} node examples/web/serve.mjs (PORT=0: any free port)`);
+    process.exitCode = 1;
+  }
 }

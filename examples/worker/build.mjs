@@ -2,21 +2,18 @@
 // Builds the example Workers into out/worker/ (git-ignored): worker.js (worker.ts, the library and
 // the image decoders' JavaScript bundled by esbuild), minimal.js (the README's Worker), the
 // WebAssembly modules (squeezenet.wasm; mozjpeg_dec.wasm, squoosh_png_bg.wasm and webp_dec.wasm
-// from @jsquash), weights.net (copied from ../shared: the weights are never committed) and
-// config.capnp, which workerd serves:
+// from @jsquash), the model that ships with the library (dist/models/) and config.capnp, which
+// workerd serves:
 //
 //   npm run build && node examples/worker/build.mjs && npx workerd serve out/worker/config.capnp
-//   curl --data-binary @../shared/data/imagenet-sample/000_n01440764_tench.JPEG http://127.0.0.1:8787/classify
-//   curl --data-binary @../shared/data/imagenet-sample/000_n01440764_tench.JPEG http://127.0.0.1:8788/   # minimal.js
-//
-// Weights: $SQUEEZENET_WEIGHTS, else $SQUEEZENET_SHARED/models/..., else ../shared beside the project.
+//   curl --data-binary @photo.jpg http://127.0.0.1:8787/classify
+//   curl --data-binary @photo.jpg http://127.0.0.1:8788/   # minimal.js
 
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { weightsPath, WEIGHTS_HINT } from '../weights-path.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const OUT = join(ROOT, 'out/worker');
@@ -47,10 +44,6 @@ const COMMON = {
 export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = DEFAULT_MINIMAL_ADDRESS, probeAddress = DEFAULT_PROBE_ADDRESS } = {}) {
   const wasm = join(ROOT, 'build/squeezenet.wasm');
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`npm run build\` first`);
-  const weights = weightsPath();
-  if (!existsSync(weights.path)) {
-    throw new Error(`weights not found at ${weights.path} (${weights.from}): ${WEIGHTS_HINT}`);
-  }
   mkdirSync(OUT, { recursive: true });
   // The example: the library from src/ (also under its package name, as cli/src/image-header.ts
   // imports it: one copy, so its error classes are one), the command line's header checks.
@@ -66,7 +59,8 @@ export async function buildWorker({ address = DEFAULT_ADDRESS, minimalAddress = 
     await build({ ...COMMON, entryPoints: [join(ROOT, entry)], outfile: join(OUT, out) });
   }
   const defaultModel = join(ROOT, 'dist/models/squeezenet1_0-deep-compression.sqz');
-  const copies = [[wasm, 'squeezenet.wasm'], [weights.path, 'weights.net'], [defaultModel, 'squeezenet1_0-deep-compression.sqz'], ...Object.entries(DECODER_WASM).map(([name, path]) => [path(), name])];
+  if (!existsSync(defaultModel)) throw new Error(`${defaultModel} is missing: run \`npm run build\` first`);
+  const copies = [[wasm, 'squeezenet.wasm'], [defaultModel, 'squeezenet1_0-deep-compression.sqz'], ...Object.entries(DECODER_WASM).map(([name, path]) => [path(), name])];
   for (const [from, to] of copies) {
     rmSync(join(OUT, to), { force: true }); // a copy of a read-only file is read-only too
     copyFileSync(from, join(OUT, to));
@@ -93,7 +87,7 @@ const classifier :Workerd.Worker = (
     (name = "mozjpeg_dec.wasm", wasm = embed "mozjpeg_dec.wasm"),
     (name = "squoosh_png_bg.wasm", wasm = embed "squoosh_png_bg.wasm"),
     (name = "webp_dec.wasm", wasm = embed "webp_dec.wasm"),
-    (name = "weights.net", data = embed "weights.net"),
+    (name = "squeezenet1_0-deep-compression.sqz", data = embed "squeezenet1_0-deep-compression.sqz"),
   ],
   compatibilityDate = "2025-09-01",
 );

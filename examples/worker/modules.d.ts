@@ -3,7 +3,7 @@ declare module '*.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
-declare module '*.net' {
+declare module '*.sqz' {
   const data: ArrayBuffer;
   export default data;
 }

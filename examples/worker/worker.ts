@@ -7,8 +7,9 @@
 // Workers may not compile WebAssembly from bytes at run time, so the kernels and the image
 // decoders come in as module imports (compiled WebAssembly.Modules): squeezenet.wasm for the
 // library, and the decoders of @jsquash/jpeg (mozjpeg, libjpeg-turbo's decoder: the same pixels
-// as PIL and the command line), @jsquash/png and @jsquash/webp. The weights are a Data module (an
-// ArrayBuffer). examples/worker/build.mjs puts them all beside the bundle. No Node compatibility
+// as PIL and the command line), @jsquash/png and @jsquash/webp. The model is the one that ships with
+// the library (dist/models/squeezenet1_0-deep-compression.sqz), a Data module (an ArrayBuffer).
+// examples/worker/build.mjs puts them all beside the bundle. No Node compatibility
 // is needed. In your own project the library import reads `from 'squeezenet-wasm'`.
 //
 // Bounds, before any decoding (the command line's header checks, cli/src/image-header.ts): the
@@ -20,14 +21,14 @@
 // never shrinks, and the RGBA copy handed to JavaScript): 4 MP +41 MB, 8 MP +83 MB, 12.2 MP +131 MB.
 
 import wasm from './squeezenet.wasm';
-import weights from './weights.net';
+import defaultModel from './squeezenet1_0-deep-compression.sqz';
 import jpegWasm from './mozjpeg_dec.wasm';
 import pngWasm from './squoosh_png_bg.wasm';
 import webpWasm from './webp_dec.wasm';
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import decodePng, { init as initPng } from '@jsquash/png/decode.js';
 import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
-import { classify, InputError, loadDeepCompression, type Rgb, type SqueezeNet } from '../../src/index.js';
+import { classify, InputError, loadDefault, type Rgb, type SqueezeNet } from '../../src/index.js';
 import { ImageDecodeError, readImageHeader } from '../../cli/src/image-header.js';
 
 /** Largest request body accepted, in bytes. */
@@ -50,7 +51,7 @@ let model: Promise<SqueezeNet> | undefined;
 let decoders: Promise<unknown> | undefined;
 
 function loadModel(): Promise<SqueezeNet> {
-  model ??= loadDeepCompression(weights, { wasm }).catch((e: unknown) => {
+  model ??= loadDefault({ model: defaultModel, wasm }).catch((e: unknown) => {
     model = undefined;
     throw e;
   });

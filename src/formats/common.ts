@@ -66,6 +66,8 @@ export function toBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Arr
     const v = bytes as ArrayBufferView;
     return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
+  // A path is the likely mistake (load('model.onnx')): the library reads no files itself.
+  if (typeof bytes === 'string') throw new InputError(`${what} must be given as a Uint8Array or an ArrayBuffer, not a path: read the file first (in Node: await readFile(path))`);
   throw new InputError(`${what} must be given as a Uint8Array or an ArrayBuffer`);
 }
 
