@@ -72,7 +72,7 @@ describe('squeezenet', () => {
   });
 
   it('a usage error: the error, the usage lines and where the options are, not the whole help', () => {
-    for (const command of ['classify', 'eval', 'summary', 'design', 'trace', 'compare']) {
+    for (const command of ['classify', 'eval', 'summary', 'design', 'trace', 'compare', 'compress']) {
       const r = cli([command, '--nope']);
       expect(r.code, command).toBe(2);
       expect(r.stderr, command).toMatch(new RegExp(`^squeezenet ${command}: Unknown option '--nope'\n\nUsage: squeezenet ${command} [^\n]*\n(?: {7}[^\n]*\n)*Run \`squeezenet ${command} --help\` for the options\.\n$`));

@@ -13,6 +13,7 @@ import { assertBuilt } from './built.js';
 import { IMAGES, MODEL, ROOT, shared } from './shared.js';
 
 const CLI = join(ROOT, 'cli', 'dist', 'main.js');
+const DEFAULT_MODEL = join(ROOT, 'models', 'squeezenet1_0-deep-compression.sqz');
 
 interface Run {
   code: number | null;
@@ -393,6 +394,9 @@ describe('squeezenet', () => {
     const trace = run(['trace', tench(), '--out', '/proc/squeezenet-nope/t.safetensors']);
     expect(trace.status).toBe(1);
     expect(trace.stderr).toMatch(/^squeezenet trace: cannot write \/proc\/squeezenet-nope\/t\.safetensors: .*ENOENT.*mkdir '\/proc\/squeezenet-nope'$/m);
+    const compress = run(['compress', '--kmeans', 'linear', '--bits', '4', DEFAULT_MODEL, '/proc/squeezenet-nope/c.sqz']);
+    expect(compress.status).toBe(1);
+    expect(compress.stderr).toMatch(/^squeezenet compress: cannot write \/proc\/squeezenet-nope\/c\.sqz: ENOENT: no such file or directory, mkdir '\/proc\/squeezenet-nope'$/m);
   });
 
   it('summary and design --input too small for the network: a usage error naming the option, exit 2', () => {

@@ -1,7 +1,7 @@
 // `squeezenet compress`: Deep Compression (prune, share weights, sparse gaps, Huffman) of any
 // weights the project reads, into the .sqz container; prints the size of every part.
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   ARCHS,
@@ -20,7 +20,8 @@ import {
   decodeWeights,
   describeArch,
 } from 'squeezenet-wasm';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, usageErrorText } from './args.js';
+import { makeDirs } from './paths.js';
 import { checkImageFile, decodeImage } from './images.js';
 import { expandInputs } from './inputs.js';
 import { CliError, readWeightsFile } from './load.js';
@@ -266,7 +267,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     } satisfies CompressOptions;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`squeezenet compress: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(usageErrorText('compress', e, HELP));
       return 2;
     }
     throw e;
@@ -310,7 +311,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    mkdirSync(dirname(resolve(output)), { recursive: true });
+    makeDirs(dirname(resolve(output)));
     writeFileSync(output, result.bytes);
   } catch (e) {
     process.stderr.write(`squeezenet compress: cannot write ${output}: ${(e as Error).message}\n`);
