@@ -328,7 +328,10 @@ weights as one context-modelled adaptive binary range-coded stream (docs/FORMAT.
 \`--calibrate DIR\` (with \`--max-bytes\`) tunes every layer to reproduce its output on the images
 of DIR and spends the bytes where the output needs them (src/compress/calibrated.ts: GPTQ
 rounding with error feedback, least-squares codebooks and bias correction on each convolution's
-input statistics; per-layer rate trade-offs from the measured sensitivity of the logits). The
+input statistics; per-layer rate trade-offs from the measured sensitivity of the logits; then
+sequential calibration, src/compress/sequential.ts: the network compressed again one stage at a
+time, each layer fitted to reproduce the uncompressed layer's output from the input the
+already-compressed layers before it give it, so that it corrects their errors). The
 calibrated file here saw the ${calibration.length} even-numbered images (and their mirror images) only; "held-out"
 counts the other ${n - calibration.length}, which it never saw. Decode ms: \`decodeWeights\` of the file in a fresh
 Node process (median of 5; V8 has not optimised anything yet, as in a command-line call).
@@ -373,6 +376,30 @@ ${(() => {
   const cal = v3rows.find((r) => r.label.startsWith('**calibrated**'));
   return `- The calibrated file (${int(cal.bytes)} bytes) keeps the 8-bit model's top-1 class on ${cal.held} of the ${n - calibration.length} held-out images (${((100 * cal.held) / (n - calibration.length)).toFixed(0)} %) and ${cal.cal} of the ${calibration.length} it was calibrated on, with a mean logit drift of ${cal.mean.toFixed(3)}; the data-free file of about the same size (${int(free.bytes)} bytes): ${free.held} and ${free.cal}, drift ${free.mean.toFixed(3)}.`;
 })()}
+  The issue's bar, the 8-bit model's top-1 on 97 % (49) of the held-out half, is not met. The
+  held-out half has 4 images whose two best logits differ by less than 0.08 (and 8 more under
+  0.3); at a mean drift of ~0.05 a few of them flip whatever the method, and which ones moves
+  with any detail (46, 46 and 47 of the 50 in three settings tried, different images missed).
+  Keeping 49 reliably would need the drift roughly halved, about what ~35,000 more bytes buy.
+- How the settings were chosen, without looking at the held-out half: by cross-validation inside
+  the calibration half (calibrate on the 25 images numbered 0 mod 4, judge on the 25 numbered 2
+  mod 4, and the reverse), by the judged images' mean logit drift, the steadier guide (agreement
+  counts of 25 moved by 1 to 3 between settings of equal drift). Measured that way (judged drift,
+  first split; the steps as in src/compress/calibrated.ts): steps 1-4 alone 0.0535 (reverse split
+  0.0555); with sequential calibration and the targets' ridge toward the weights at 0.01, 0.1,
+  0.3, 1 and 3 of the mean Gram diagonal: 0.0519, 0.0512, 0.0513, **0.0499** (reverse split
+  **0.0511**), 0.0518; with plain sequential GPTQ (statistics of the compressed input, but the
+  weights themselves as the target): 0.0580; with one pass re-gathering every statistic on the
+  whole last file instead of stage by stage: 0.1074 (each layer then corrects errors the new file
+  does not make). The default (for the time: \`npx vitest run test/compress.calibrated.test.ts\`
+  should stay within a few minutes on two cores) does one allocation round instead of two and
+  gathers each Fire module's sequential statistics in one pass instead of two (10 passes over the
+  inputs instead of 18): 0.0512 (two rounds with module passes: 0.0507). Tried and dropped: sequential statistics without the mirror images (0.0517);
+  rate-distortion rounding inside GPTQ (a weight takes a more frequent neighbouring code when that
+  saves more bits than it costs error; 0.0564 and 0.0599 at half and full lambda); fitting conv10
+  to the spatial mean of its input (what the average pool passes on) as well as to each
+  position (0.0543, 0.0569); pruning beyond the .net's pattern to free bytes (magnitude pruning
+  of 5 % of the non-zero weights more than doubled a data-free file's drift, 0.103 to 0.244).
 
 ## Bytes by part
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../cli/src/images.js';
 import { mirror } from '../src/compress/calibrated.js';
+import { calibrationStages } from '../src/compress/sequential.js';
 import { refineLayer, type LayerStatistics } from '../src/compress/calibrate.js';
 import { ARCHS, calibrationStatistics, compress, compressCalibrated, decodeDeepCompression, loadDeepCompression, loadSqz, plan, preprocess, readSqz, topK } from '../src/index.js';
 import { seededRandom } from './helpers.js';
@@ -48,6 +49,29 @@ describe('calibration statistics', () => {
     for (let i = 0; i < dim * dim; i++) worst = Math.max(worst, Math.abs(gram[i]! / n - s.gram[i]!) / (1 + Math.abs(gram[i]! / n)));
     for (let i = 0; i < dim; i++) worst = Math.max(worst, Math.abs(mean[i]! / n - s.mean[i]!) / (1 + Math.abs(mean[i]! / n)));
     expect(worst).toBeLessThan(1e-9);
+  });
+
+  it('on a "compressed" network equal to the uncompressed one, the target statistics are the statistics (cross = Gram, same means)', async () => {
+    const net = decodeDeepCompression(readFileSync(shared(MODEL))).weights;
+    const x = preprocess(await decodeImage(readFileSync(shared(join(IMAGES, '000_n01440764_tench.JPEG')))), 'caffe');
+    const stats = await calibrationStatistics(net, [x], { compressed: net, layers: ['fire2.squeeze', 'fire2.expand3x3'] });
+    expect([...stats.keys()].sort()).toEqual(['fire2.expand3x3', 'fire2.squeeze']);
+    for (const s of stats.values()) {
+      expect(s.target).toBeDefined();
+      expect(Array.from(s.target!.cross)).toEqual(Array.from(s.gram));
+      expect(Array.from(s.target!.mean)).toEqual(Array.from(s.mean));
+    }
+  });
+
+  it('the sequential stages: conv1, each Fire module as its squeeze then its expands (or one stage), conv10', () => {
+    const layers = calibrationStages(ARCHS['v1.0-caffe']);
+    expect(layers).toHaveLength(18);
+    expect(layers.slice(0, 3)).toEqual([['conv1'], ['fire2.squeeze'], ['fire2.expand1x1', 'fire2.expand3x3']]);
+    expect(layers.at(-1)).toEqual(['conv10']);
+    const modules = calibrationStages(ARCHS['v1.0-caffe'], true);
+    expect(modules).toHaveLength(10);
+    expect(modules[1]).toEqual(['fire2.squeeze', 'fire2.expand1x1', 'fire2.expand3x3']);
+    expect(modules.flat()).toEqual(layers.flat());
   });
 
   it('mirror flips each row of each channel, and twice is the identity', () => {
@@ -139,12 +163,76 @@ describe('refineLayer', () => {
   });
 });
 
+describe('refineLayer with a compressed input (sequential calibration)', () => {
+  // The uncompressed layer sees x; the compressed one sees x' = x + a systematic error (a mixing
+  // of x, as an earlier compressed layer leaves it) + noise. With the target statistics the
+  // refined layer reproduces w . x from x' better than a refinement that ignores x' != x.
+  const rand = seededRandom(1919);
+  const outC = 6;
+  const dim = 16;
+  const samples = 4000;
+  const mix = Array.from({ length: dim * dim }, (_, k) => (Math.floor(k / dim) === k % dim ? 0.9 : 0) + 0.08 * (rand() - 0.5));
+  const xs: Float64Array[] = [];
+  const xq: Float64Array[] = [];
+  for (let n = 0; n < samples; n++) {
+    const x = Float64Array.from({ length: dim }, () => Math.max(0, rand() * 2 - 0.5));
+    xs.push(x);
+    xq.push(Float64Array.from({ length: dim }, (_, i) => x.reduce((s, v, j) => s + mix[i * dim + j]! * v, 0) + 0.02 * (rand() - 0.5)));
+  }
+  const moments = (a: Float64Array[], b: Float64Array[]) => {
+    const m = new Float64Array(dim * dim);
+    for (let n = 0; n < samples; n++) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) m[i * dim + j]! += (a[n]![i]! * b[n]![j]!) / samples;
+    return m;
+  };
+  const means = (a: Float64Array[]) => Float64Array.from({ length: dim }, (_, i) => a.reduce((s, x) => s + x[i]!, 0) / samples);
+  const positions: number[] = [];
+  const values: number[] = [];
+  for (let p = 0; p < outC * dim; p++) {
+    if (rand() < 0.3) continue;
+    positions.push(p);
+    values.push(Math.fround(rand() * 2 - 1));
+  }
+  const input = { outC, dim, positions: Int32Array.from(positions), values: Float32Array.from(values), centroids: Float32Array.from([-0.8, -0.4, -0.1, 0.1, 0.4, 0.8]), bias: new Float32Array(outC), float16: false };
+  const gram = moments(xq, xq);
+  const plain: LayerStatistics = { dim, gram, mean: means(xq), samples };
+  const targeted: LayerStatistics = { ...plain, target: { cross: moments(xs, xq), mean: means(xs) } };
+  // E[(w . x + b - (q . x' + b'))^2] over the samples, summed over filters.
+  const error = (r: ReturnType<typeof refineLayer>): number => {
+    let total = 0;
+    for (let n = 0; n < samples; n++) {
+      const out = new Float64Array(outC);
+      positions.forEach((p, j) => {
+        const o = Math.floor(p / dim);
+        out[o]! += values[j]! * xs[n]![p % dim]! - r.centroids[r.codes[j]!]! * xq[n]![p % dim]!;
+      });
+      for (let o = 0; o < outC; o++) total += (out[o]! + input.bias[o]! - r.bias[o]!) ** 2 / samples;
+    }
+    return total;
+  };
+
+  it('reproduces the uncompressed output from the compressed input with clearly less error (below 0.6x)', () => {
+    const without = error(refineLayer(input, plain));
+    const withTarget = error(refineLayer(input, targeted));
+    console.log(`refineLayer on a compressed input: output error ${without.toExponential(3)} against the weights, ${withTarget.toExponential(3)} against the target`);
+    expect(withTarget).toBeLessThan(0.6 * without);
+  });
+
+  it('a huge ridge pulls the target back to the weights themselves', () => {
+    const a = refineLayer(input, { ...plain, target: { ...targeted.target!, damp: 1e9 } });
+    const c = refineLayer(input, plain);
+    expect(Array.from(a.codes)).toEqual(Array.from(c.codes));
+    expect(Array.from(a.centroids)).toEqual(Array.from(c.centroids));
+  });
+});
+
 describe('calibration at 420,000 bytes, judged on the 50 images it never saw', () => {
-  // Issue 19 asks for the 8-bit model's top-1 class on >= 97 % (49) of the held-out 50. This
-  // method gets 46 to 49 of them, depending on details as small as the order of float sums in
-  // the statistics (docs/COMPRESSION.md); what it does reliably is halve the logit drift of a
-  // data-free file of the same size. That is what this test holds it to, and it prints the count.
-  it('calibrated on the even-numbered 50 sample images: at most 420,000 bytes, half the held-out logit drift of the data-free file', async () => {
+  // Issue 19 asks for the 8-bit model's top-1 class on >= 97 % (49) of the held-out 50. The
+  // calibrated file keeps 46 or 47 of them (docs/COMPRESSION.md says why: 4 held-out images have
+  // their two best logits within 0.08, and which of them flip moves with any detail), so this
+  // test holds it to what it does reliably: >= 49/50 of the calibration images, at least as many
+  // held-out images as the data-free file of the same budget, and under half its held-out logit
+  // drift (sequential calibration brought that from 0.49 to 0.46 of it). It prints the figures.
+  it('calibrated on the even-numbered 50 sample images: at most 420,000 bytes, 49/50 of those kept, under half the held-out logit drift of the data-free file', async () => {
     const net = readFileSync(shared(MODEL));
     const weights = decodeDeepCompression(net).weights;
     const dir = shared(IMAGES);
@@ -180,6 +268,8 @@ describe('calibration at 420,000 bytes, judged on the 50 images it never saw', (
       `calibrated: ${r.bytes.length.toLocaleString('en-US')} bytes; top-1 = the 8-bit model on ${cal.agree}/50 calibration images, ${held.agree}/50 held-out ` +
         `(mean logit drift ${held.drift.toFixed(4)}); data-free ${free.bytes.length.toLocaleString('en-US')} bytes: ${freeHeld.agree}/50 held-out (drift ${freeHeld.drift.toFixed(4)})`,
     );
-    expect(held.drift).toBeLessThan(0.6 * freeHeld.drift);
+    expect(cal.agree).toBeGreaterThanOrEqual(49);
+    expect(held.agree).toBeGreaterThanOrEqual(freeHeld.agree);
+    expect(held.drift).toBeLessThan(0.5 * freeHeld.drift);
   }, 1_800_000);
 });

@@ -69,9 +69,11 @@ Storage:
 Calibration (without it, compression looks at the weights alone):
   --calibrate DIR          the images in DIR (and their mirror images) tune
                            each layer's codebook and codes to reproduce its output, bytes
-                           go to the layers the output is most sensitive to, and biases
-                           are corrected (docs/COMPRESSION.md); needs --max-bytes and
-                           --kmeans entropy. Takes minutes
+                           go to the layers the output is most sensitive to, biases are
+                           corrected, and then, layer after layer, each layer is refitted
+                           to correct the errors of the compressed layers before it
+                           (docs/COMPRESSION.md); needs --max-bytes and --kmeans entropy.
+                           Takes minutes
 
   --arch NAME              the network of IN when its format does not say
                            (${ARCH_NAMES.join(', ')}); default: from the file

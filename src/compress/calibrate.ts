@@ -36,6 +36,19 @@ export interface LayerStatistics {
   readonly mean: Float64Array;
   /** Patches sampled into `gram`. */
   readonly samples: number;
+  /**
+   * When the statistics were gathered on a compressed network (`CalibrationOptions.compressed`):
+   * `gram` and `mean` are then those of the compressed network's input x', and this holds the
+   * uncompressed network's input x at the same positions, E[x x'^T] (D x D row-major, row: x,
+   * column: x') and E[x], so that a layer can reproduce the uncompressed output from the input
+   * it will really see (correcting the earlier layers' errors, as GPTQ's sequential mode does).
+   */
+  readonly target?: {
+    readonly cross: Float64Array;
+    readonly mean: Float64Array;
+    /** Ridge of the target toward the weights themselves, relative to the mean Gram diagonal (default 0.01). */
+    readonly damp?: number;
+  };
 }
 
 /** Per convolution (by our name: `conv1`, `fire2.squeeze`, ..., `conv10`). */
@@ -48,6 +61,13 @@ export interface CalibrationOptions {
   readonly wasm?: LoadOptions['wasm'];
   /** Patches sampled per layer (over all inputs), at least 64 * D by default; every patch when there are fewer. */
   readonly samplesPerDim?: number;
+  /**
+   * Compressed weights of the same network: each layer's statistics are then those of its input
+   * in the compressed network, with the uncompressed network's as `target` (see LayerStatistics).
+   */
+  readonly compressed?: WeightMap;
+  /** Gather statistics for these convolutions only (our names; default: every one). */
+  readonly layers?: readonly string[];
 }
 
 /** A small seeded generator (mulberry32) for sampling positions: the same statistics every run. */
@@ -74,6 +94,7 @@ export async function calibrationStatistics(weights: WeightMap, inputs: readonly
   const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
   if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
   const model = await SqueezeNet.load({ arch, weights, wasm: options.wasm });
+  const quantised = options.compressed === undefined ? undefined : await SqueezeNet.load({ arch, weights: options.compressed, wasm: options.wasm });
   try {
     const p = plan(arch);
     // The input of each convolution: the image for the first row, else the previous row's output;
@@ -84,72 +105,111 @@ export async function calibrationStatistics(weights: WeightMap, inputs: readonly
       for (const op of row.convs) sources.set(op.name, op.name.endsWith('.expand1x1') || op.name.endsWith('.expand3x3') ? op.name.replace(/\.expand(1x1|3x3)$/, '.squeeze') : previous);
       previous = row.spec.name;
     }
-    const acc = new Map<string, { gram: Float64Array; mean: Float64Array; samples: number; positions: number }>();
+    const acc = new Map<string, Accumulator>();
     const perDim = options.samplesPerDim ?? 64;
+    const only = options.layers === undefined ? undefined : new Set(options.layers);
     const rand = mulberry32(20160224);
     for (const input of inputs) {
-      const { layers } = model.trace(input);
-      const outputs = new Map(layers.map((l) => [l.name, l]));
+      const outputs = new Map(model.trace(input).layers.map((l) => [l.name, l.data]));
+      const outputsQ = quantised === undefined ? undefined : new Map(quantised.trace(input).layers.map((l) => [l.name, l.data]));
       for (const op of p.convs) {
+        if (only !== undefined && !only.has(op.name)) continue;
         const src = sources.get(op.name)!;
-        const x = src === '' ? input : outputs.get(src)?.data;
-        if (x === undefined) throw new Error(`calibration: no trace output ${src} for ${op.name}`);
+        const x = src === '' ? input : outputs.get(src);
+        const xq = outputsQ === undefined ? undefined : src === '' ? input : outputsQ.get(src);
+        if (x === undefined || (outputsQ !== undefined && xq === undefined)) throw new Error(`calibration: no trace output ${src} for ${op.name}`);
         const dim = op.inC * op.kernel * op.kernel;
         let a = acc.get(op.name);
         if (a === undefined) {
-          a = { gram: new Float64Array(dim * dim), mean: new Float64Array(dim), samples: 0, positions: 0 };
+          a = {
+            gram: new Float64Array(dim * dim),
+            mean: new Float64Array(dim),
+            samples: 0,
+            positions: 0,
+            ...(outputsQ === undefined ? {} : { cross: new Float64Array(dim * dim), meanTarget: new Float64Array(dim) }),
+          };
           acc.set(op.name, a);
         }
         const positions = op.outH * op.outW;
         const want = Math.ceil((perDim * dim) / inputs.length);
-        accumulate(op, x, a, positions <= want ? 1 : want / positions, rand);
+        // The compressed network's input is what the layer will see: it makes the Gram matrix.
+        accumulate(op, xq ?? x, xq === undefined ? undefined : x, a, positions <= want ? 1 : want / positions, rand);
       }
     }
     const out = new Map<string, LayerStatistics>();
     for (const [name, a] of acc) {
       const dim = a.mean.length;
+      const n = Math.max(1, a.samples);
       for (let i = 0; i < dim; i++) {
         a.mean[i]! /= a.positions;
         for (let j = i; j < dim; j++) {
-          const v = a.gram[i * dim + j]! / Math.max(1, a.samples);
+          const v = a.gram[i * dim + j]! / n;
           a.gram[i * dim + j] = v;
           a.gram[j * dim + i] = v;
         }
       }
-      out.set(name, { dim, gram: a.gram, mean: a.mean, samples: a.samples });
+      let target: LayerStatistics['target'];
+      if (a.cross !== undefined && a.meanTarget !== undefined) {
+        for (let i = 0; i < dim * dim; i++) a.cross[i]! /= n;
+        for (let i = 0; i < dim; i++) a.meanTarget[i]! /= a.positions;
+        target = { cross: a.cross, mean: a.meanTarget };
+      }
+      out.set(name, { dim, gram: a.gram, mean: a.mean, samples: a.samples, ...(target === undefined ? {} : { target }) });
     }
     return out;
   } finally {
     model.dispose();
+    quantised?.dispose();
   }
+}
+
+interface Accumulator {
+  gram: Float64Array;
+  mean: Float64Array;
+  samples: number;
+  positions: number;
+  /** With a compressed network: E[x x'^T] and E[x] of the uncompressed input x. */
+  cross?: Float64Array;
+  meanTarget?: Float64Array;
+}
+
+// Gathers the patch at (oy, ox) of x into `patch` and the indices of its non-zero values into
+// `nz`; returns how many.
+function gather(op: ConvOp, x: Float32Array, oy: number, ox: number, patch: Float64Array, nz: Int32Array): number {
+  const { inC, kernel: k, stride, pad, inH, inW } = op;
+  let count = 0;
+  for (let c = 0; c < inC; c++) {
+    for (let ky = 0; ky < k; ky++) {
+      const y = oy * stride - pad + ky;
+      for (let kx = 0; kx < k; kx++) {
+        const xx = ox * stride - pad + kx;
+        const d = (c * k + ky) * k + kx;
+        const v = y >= 0 && y < inH && xx >= 0 && xx < inW ? x[(c * inH + y) * inW + xx]! : 0;
+        patch[d] = v;
+        if (v !== 0) nz[count++] = d;
+      }
+    }
+  }
+  return count;
 }
 
 // Adds one input's patches: every position to the mean, a sampled share (probability `share`) to
 // the Gram matrix's upper triangle, over the patch's non-zero values only (ReLU outputs are
-// mostly zeros).
-function accumulate(op: ConvOp, x: Float32Array, a: { gram: Float64Array; mean: Float64Array; samples: number; positions: number }, share: number, rand: () => number): void {
-  const { inC, kernel: k, stride, pad, inH, inW, outH, outW } = op;
+// mostly zeros). With `target` (the uncompressed network's input where x is the compressed
+// one's), also E[target x^T] and E[target].
+function accumulate(op: ConvOp, x: Float32Array, target: Float32Array | undefined, a: Accumulator, share: number, rand: () => number): void {
+  const { inC, kernel: k, outH, outW } = op;
   const dim = inC * k * k;
   const patch = new Float64Array(dim);
   const nz = new Int32Array(dim);
+  const patchT = new Float64Array(dim);
+  const nzT = new Int32Array(dim);
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
-      let count = 0;
-      for (let c = 0; c < inC; c++) {
-        for (let ky = 0; ky < k; ky++) {
-          const y = oy * stride - pad + ky;
-          for (let kx = 0; kx < k; kx++) {
-            const xx = ox * stride - pad + kx;
-            const d = (c * k + ky) * k + kx;
-            const v = y >= 0 && y < inH && xx >= 0 && xx < inW ? x[(c * inH + y) * inW + xx]! : 0;
-            patch[d] = v;
-            if (v !== 0) {
-              a.mean[d]! += v;
-              nz[count++] = d;
-            }
-          }
-        }
-      }
+      const count = gather(op, x, oy, ox, patch, nz);
+      for (let s = 0; s < count; s++) a.mean[nz[s]!]! += patch[nz[s]!]!;
+      const countT = target === undefined ? 0 : gather(op, target, oy, ox, patchT, nzT);
+      if (a.meanTarget !== undefined) for (let s = 0; s < countT; s++) a.meanTarget[nzT[s]!]! += patchT[nzT[s]!]!;
       a.positions++;
       if (share < 1 && rand() >= share) continue;
       a.samples++;
@@ -161,6 +221,17 @@ function accumulate(op: ConvOp, x: Float32Array, a: { gram: Float64Array; mean: 
         for (let t = s; t < count; t++) {
           const j = nz[t]!;
           g[row + j]! += vi * patch[j]!;
+        }
+      }
+      const c = a.cross;
+      if (c === undefined) continue;
+      for (let s = 0; s < countT; s++) {
+        const i = nzT[s]!;
+        const vi = patchT[i]!;
+        const row = i * dim;
+        for (let t = 0; t < count; t++) {
+          const j = nz[t]!;
+          c[row + j]! += vi * patch[j]!;
         }
       }
     }
@@ -267,6 +338,41 @@ function gptqFactor(gram: Float64Array, dim: number, idx: Int32Array, damp: numb
 }
 
 /**
+ * One filter's output-matching target over its kept weights (`idx`): the t minimising
+ * E[(w . x - t . x')^2] + lambda |t - w|^2, i.e. (G'_SS + lambda I) t = (C^T w)_S + lambda w_S with
+ * G' the compressed input's Gram matrix and C = E[x x'^T] (LayerStatistics.target).
+ */
+function filterTarget(gram: Float64Array, cross: Float64Array, dim: number, idx: Int32Array, w: Float64Array, damp: number): Float64Array | undefined {
+  const m = idx.length;
+  const h = new Float64Array(m * m);
+  let diag = 0;
+  for (let a = 0; a < m; a++) diag += gram[idx[a]! * dim + idx[a]!]!;
+  const lambda = damp * (diag / Math.max(1, m)) + 1e-12;
+  const rhs = new Float64Array(m);
+  for (let a = 0; a < m; a++) {
+    const ra = idx[a]! * dim;
+    for (let b = 0; b < m; b++) h[a * m + b] = gram[ra + idx[b]!]!;
+    h[a * m + a]! += lambda;
+    let s = lambda * w[a]!;
+    for (let b = 0; b < m; b++) s += cross[idx[b]! * dim + idx[a]!]! * w[b]!;
+    rhs[a] = s;
+  }
+  if (!cholesky(h, m)) return undefined;
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = rhs[i]!;
+    for (let t = 0; t < i; t++) s -= h[i * m + t]! * y[t]!;
+    y[i] = s / h[i * m + i]!;
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let t = i + 1; t < m; t++) s -= h[t * m + i]! * y[t]!;
+    y[i] = s / h[i * m + i]!;
+  }
+  return y.every(Number.isFinite) ? y : undefined;
+}
+
+/**
  * Codes and codebook for one layer that reproduce its output on the calibration statistics
  * (see the header): `rounds` alternations of GPTQ rounding and the least-squares codebook, then
  * bias correction. Pruned weights stay pruned; the codebook keeps at most its size.
@@ -287,6 +393,17 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
     filters.push(Int32Array.from(list, (q) => positions[q]! % dim));
   }
   const factors = filters.map((idx) => (idx.length > 0 ? gptqFactor(g, dim, idx, 0.01) : undefined));
+  // What each kept weight should be: itself, or, with statistics of a compressed network's input,
+  // the values that best reproduce the uncompressed output from that input (filterTarget).
+  const target = Float64Array.from(values);
+  if (stats.target !== undefined) {
+    for (let o = 0; o < outC; o++) {
+      const mem = members[o]!;
+      if (mem.length === 0) continue;
+      const t = filterTarget(g, stats.target.cross, dim, filters[o]!, Float64Array.from(mem, (q) => values[q]!), stats.target.damp ?? 0.01);
+      if (t !== undefined) mem.forEach((q, a) => (target[q] = t[a]!));
+    }
+  }
 
   const outputError = (codes: Int32Array, c: Float32Array): number => {
     let total = 0;
@@ -295,11 +412,11 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
       const mem = members[o]!;
       const m = idx.length;
       for (let a = 0; a < m; a++) {
-        const ea = values[mem[a]!]! - c[codes[mem[a]!]!]!;
+        const ea = target[mem[a]!]! - c[codes[mem[a]!]!]!;
         if (ea === 0) continue;
         const ra = idx[a]! * dim;
         let s = 0;
-        for (let b = 0; b < m; b++) s += g[ra + idx[b]!]! * (values[mem[b]!]! - c[codes[mem[b]!]!]!);
+        for (let b = 0; b < m; b++) s += g[ra + idx[b]!]! * (target[mem[b]!]! - c[codes[mem[b]!]!]!);
         total += ea * s;
       }
     }
@@ -311,7 +428,7 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
   })();
 
   let centroids: Float32Array = Float32Array.from(input.centroids);
-  const codes = Int32Array.from(values, (v) => nearest(centroids, v));
+  const codes = Int32Array.from(target, (v) => nearest(centroids, v));
   const errorBefore = outputError(codes, centroids) / Math.max(zeroError, 1e-30);
   const w = new Float64Array(dim);
   for (let round = 0; round < rounds; round++) {
@@ -321,7 +438,7 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
       const m = mem.length;
       if (m === 0) continue;
       const u = factors[o];
-      for (let a = 0; a < m; a++) w[a] = values[mem[a]!]!;
+      for (let a = 0; a < m; a++) w[a] = target[mem[a]!]!;
       for (let a = 0; a < m; a++) {
         const q = nearest(centroids, w[a]!);
         codes[mem[a]!] = q;
@@ -345,7 +462,7 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
         for (let b = 0; b < m; b++) {
           const gab = g[ra + idx[b]!]!;
           A[ca * k + codes[mem[b]!]!]! += gab;
-          s += gab * values[mem[b]!]!;
+          s += gab * target[mem[b]!]!;
         }
         rhs[ca]! += s;
       }
@@ -391,7 +508,9 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
     const idx = filters[o]!;
     const mem = members[o]!;
     let shift = 0;
-    for (let a = 0; a < idx.length; a++) shift += (values[mem[a]!]! - centroids[codes[mem[a]!]!]!) * stats.mean[idx[a]!]!;
+    // E[w . x] - E[q . x'] (x' = x without a compressed network).
+    const meanX = stats.target?.mean ?? stats.mean;
+    for (let a = 0; a < idx.length; a++) shift += values[mem[a]!]! * meanX[idx[a]!]! - centroids[codes[mem[a]!]!]! * stats.mean[idx[a]!]!;
     bias[o] = bias[o]! + shift;
   }
   return { centroids, codes, bias, errorBefore, errorAfter };

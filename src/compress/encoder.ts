@@ -394,6 +394,47 @@ export const DEFAULT_LAMBDA = 2.2e-4;
  * ```
  */
 export function compress(weights: WeightMap, options: CompressOptions = {}): CompressResult {
+  const { arch, pruned, settings, lambda, metadata } = prepare(weights, options);
+  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
+  if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, metadata, options.maxBytes);
+  // With calibration the refinement is slow and moves the size: search lambda without it, refine
+  // once, and search again for a budget moved by the difference while the refined file is too
+  // large, or more than 0.2 % smaller than allowed (at most 4 refinements; the largest that fits wins).
+  const max = options.maxBytes;
+  const dataFree: Settings = { ...settings, calibration: undefined };
+  let budget = max;
+  let last: CompressResult | undefined;
+  let best: CompressResult | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const found = searchLambda(pruned, dataFree, arch.name, metadata, budget);
+    last = encode(pruned, settings, found.lambda!, arch.name, metadata);
+    const total = last.sizes.total;
+    if (total <= max && (best === undefined || total > best.sizes.total)) best = last;
+    if (total <= max && total >= max * 0.998) break;
+    budget += total > max ? -(Math.ceil((total - max) * 1.25) + 256) : Math.floor((max - total) * 0.9);
+  }
+  if (best !== undefined) return best;
+  throw new InputError(`the calibrated file stays above maxBytes ${max} (${last!.sizes.total} bytes); give more bytes`);
+}
+
+/**
+ * One layer's weights and bias (`layer`: our name or its torchvision path) as `compress` with
+ * the same options and a fixed `lambda` stores them, decoded: for calibration passes that need a
+ * layer's compressed form before the next layer's (src/compress/sequential.ts). With
+ * `calibration`, only that layer's statistics are needed.
+ *
+ * @throws InputError as `compress`, and for `maxBytes` (give the lambda) or an unknown layer.
+ */
+export function compressLayer(weights: WeightMap, layer: string, options: CompressOptions): { weight: Float32Array; bias: Float32Array } {
+  if (options.maxBytes !== undefined) throw new InputError('compressLayer takes a lambda, not maxBytes');
+  const { pruned, settings, lambda } = prepare(weights, options);
+  const l = pruned.find((x) => x.op.name === layer || x.op.param === layer);
+  if (l === undefined) throw new InputError(`no layer named ${JSON.stringify(layer)}`);
+  const { layer: stored, report } = quantize(l, settings, lambda);
+  return { weight: Float32Array.from(report.codes, (c) => report.codebook[c]!), bias: Float32Array.from(stored.bias) };
+}
+
+function prepare(weights: WeightMap, options: CompressOptions) {
   const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
   if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
   const p = plan(arch);
@@ -437,22 +478,7 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
     if (!(scale > 0) || !Number.isFinite(scale)) throw new InputError(`lambdaScale for ${op.name}: ${scale}; a positive number`);
     return prune(op, tensors.get(`${op.param}.weight`)!, tensors.get(`${op.param}.bias`)!, bits, keep, fixedGap, scale);
   });
-
-  if (options.maxBytes === undefined) return encode(pruned, settings, lambda, arch.name, metadata);
-  if (settings.calibration === undefined) return searchLambda(pruned, settings, arch.name, metadata, options.maxBytes);
-  // With calibration the refinement is slow and moves the size a little: search lambda without
-  // it, refine once, and search again for a smaller budget while the refined file is too large.
-  const max = options.maxBytes;
-  const dataFree: Settings = { ...settings, calibration: undefined };
-  let budget = max;
-  let last: CompressResult | undefined;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const found = searchLambda(pruned, dataFree, arch.name, metadata, budget);
-    last = encode(pruned, settings, found.lambda!, arch.name, metadata);
-    if (last.sizes.total <= max) return last;
-    budget -= Math.ceil((last.sizes.total - max) * 1.25) + 256;
-  }
-  throw new InputError(`the calibrated file stays above maxBytes ${max} (${last!.sizes.total} bytes); give more bytes`);
+  return { arch, pruned, settings, lambda, metadata };
 }
 
 /** The most accurate file of at most `max` bytes: the smallest lambda that fits, by bisection of log(lambda). */
