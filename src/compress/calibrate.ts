@@ -25,6 +25,7 @@ import { plan, type ConvOp } from '../plan.js';
 import { ARCHS } from '../arch.js';
 import type { WeightMap } from '../weights.js';
 import { roundFloat16 } from '../codec/float16.js';
+import { mulberry32 } from '../random.js';
 
 /** One convolution's input statistics. */
 export interface LayerStatistics {
@@ -70,18 +71,6 @@ export interface CalibrationOptions {
   readonly layers?: readonly string[];
 }
 
-/** A small seeded generator (mulberry32) for sampling positions: the same statistics every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Runs the network with `weights` on each input (NCHW Float32Arrays of the arch's input size, as
  * `preprocess` makes them) and gathers, for every convolution, the Gram matrix and the mean of
@@ -108,7 +97,7 @@ export async function calibrationStatistics(weights: WeightMap, inputs: readonly
     const acc = new Map<string, Accumulator>();
     const perDim = options.samplesPerDim ?? 64;
     const only = options.layers === undefined ? undefined : new Set(options.layers);
-    const rand = mulberry32(20160224);
+    const rand = mulberry32(20160224); // seeded: the same sampled positions, so the same statistics, every run
     for (const input of inputs) {
       const outputs = new Map(model.trace(input).layers.map((l) => [l.name, l.data]));
       const outputsQ = quantised === undefined ? undefined : new Map(quantised.trace(input).layers.map((l) => [l.name, l.data]));
