@@ -115,12 +115,8 @@ for (const level of [0.005, 0.01]) {
 }
 
 const rows = [];
-for (const [n, s] of settings.entries()) {
-  const t = performance.now();
-  const r = compress(weights, s.options);
-  const path = join(TMP, `squeezenet-${n}.sqz`);
-  writeFileSync(path, r.bytes);
-  const logits = await evaluate(await loadSqz(readFileSync(path)));
+/** Largest and mean |logit - the 8-bit model's logit| over every image and class. */
+function logitDrift(logits) {
   let drift = 0;
   let mean = 0;
   logits.forEach((l, i) => l.forEach((v, c) => {
@@ -128,6 +124,16 @@ for (const [n, s] of settings.entries()) {
     drift = Math.max(drift, d);
     mean += d / (l.length * logits.length);
   }));
+  return { drift, mean };
+}
+
+for (const [n, s] of settings.entries()) {
+  const t = performance.now();
+  const r = compress(weights, s.options);
+  const path = join(TMP, `squeezenet-${n}.sqz`);
+  writeFileSync(path, r.bytes);
+  const logits = await evaluate(await loadSqz(readFileSync(path)));
+  const { drift, mean } = logitDrift(logits);
   const row = {
     ...s,
     bytes: r.bytes.length,
@@ -156,13 +162,7 @@ async function v3row(label, bytes, note) {
   const path = join(TMP, `squeezenet-v3-${v3rows.length}.sqz`);
   writeFileSync(path, bytes);
   const logits = await evaluate(await loadSqz(readFileSync(path)));
-  let drift = 0;
-  let mean = 0;
-  logits.forEach((l, i) => l.forEach((v, c) => {
-    const d = Math.abs(v - base[i][c]);
-    drift = Math.max(drift, d);
-    mean += d / (l.length * logits.length);
-  }));
+  const { drift, mean } = logitDrift(logits);
   const agree = (half) => logits.filter((l, i) => i % 2 === half && top1(l) === baseTop1[i]).length;
   const row = {
     label,

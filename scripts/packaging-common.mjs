@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deadline } from './runtime-common.mjs';
+import { TYPES } from '../examples/web/serve.mjs';
 
 export { deadline };
 
@@ -125,17 +126,6 @@ export async function npmInstall(dir, pkg) {
   const r = await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: 300_000 });
   if (r.code !== 0) throw new Error(`npm install in ${dir} failed (exit ${r.code})`);
 }
-
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-};
 
 /**
  * A static server for `dir` on 127.0.0.1 (any free port), as a production host serves a build:

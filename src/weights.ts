@@ -13,6 +13,9 @@ export type WeightMap = ReadonlyMap<string, Tensor> | Readonly<Record<string, Te
 const entries = (w: WeightMap): [string, Tensor][] =>
   w instanceof Map ? [...w.entries()] : Object.entries(w as Record<string, Tensor>);
 
+/** A Map copy of either form of WeightMap (the tensors shared, not copied), to read or replace entries in. */
+export const weightMap = (w: WeightMap): Map<string, Tensor> => new Map(entries(w));
+
 /**
  * Checks every tensor the plan needs is present and of the right shape, and that nothing else
  * was given. Returns the values by name. (Finiteness is checked in WASM while packing.)

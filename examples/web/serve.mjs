@@ -26,7 +26,8 @@ const SAMPLES_DIR = join(sharedDir(), 'data/imagenet-sample');
 /** The sample photos the page offers as buttons (when the shared folder is there). */
 const SAMPLES = ['000_n01440764_tench.JPEG', '340_n02391049_zebra.JPEG', '150_n02077923_sea_lion.JPEG', '550_n03297495_espresso_maker.JPEG'];
 
-const TYPES = {
+/** Content types by file extension (scripts/packaging-common.mjs's server uses them too). */
+export const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',

@@ -23,7 +23,7 @@ import { InputError } from '../errors.js';
 import { SqueezeNet, type LoadOptions } from '../model.js';
 import { plan, type ConvOp } from '../plan.js';
 import { ARCHS } from '../arch.js';
-import type { WeightMap } from '../weights.js';
+import { weightMap, type WeightMap } from '../weights.js';
 import { roundFloat16 } from '../codec/float16.js';
 import { mulberry32 } from '../random.js';
 
@@ -539,13 +539,12 @@ export async function layerSensitivity(
   const base = await SqueezeNet.load({ arch, weights, wasm: options.wasm });
   const reference = inputs.map((x) => Float32Array.from(base.run(x)));
   base.dispose();
-  const get = (m: WeightMap, name: string) => (m instanceof Map ? m.get(name) : (m as Record<string, unknown>)[name]);
+  const small = weightMap(compressed);
   const out = new Map<string, number>();
   for (const op of p.convs) {
-    const mixed = new Map<string, unknown>();
-    for (const name of weights instanceof Map ? weights.keys() : Object.keys(weights)) mixed.set(name, get(weights, name));
-    for (const part of ['weight', 'bias']) mixed.set(`${op.param}.${part}`, get(compressed, `${op.param}.${part}`));
-    const model = await SqueezeNet.load({ arch, weights: mixed as WeightMap, wasm: options.wasm });
+    const mixed = weightMap(weights);
+    for (const part of ['weight', 'bias']) mixed.set(`${op.param}.${part}`, small.get(`${op.param}.${part}`)!);
+    const model = await SqueezeNet.load({ arch, weights: mixed, wasm: options.wasm });
     let sum = 0;
     let count = 0;
     inputs.forEach((x, i) => {

@@ -8,7 +8,7 @@
 
 import { ARCHS, type Arch } from '../arch.js';
 import { plan } from '../plan.js';
-import type { WeightMap } from '../weights.js';
+import { weightMap, type WeightMap } from '../weights.js';
 import { calibrationStatistics, type CalibrationOptions, type LayerStatistics } from './calibrate.js';
 import { compressLayer, type CompressOptions } from './encoder.js';
 
@@ -58,9 +58,8 @@ export function calibrationStages(arch: Arch, modules = false): string[][] {
 export async function sequentialStatistics(weights: WeightMap, inputs: readonly Float32Array[], options: SequentialOptions): Promise<Map<string, LayerStatistics>> {
   const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
   const p = plan(arch);
-  const get = (m: WeightMap, name: string) => (m instanceof Map ? m.get(name) : (m as Record<string, unknown>)[name]);
-  const partial = new Map<string, unknown>();
-  for (const name of weights instanceof Map ? weights.keys() : Object.keys(weights)) partial.set(name, get(weights, name));
+  const partial = weightMap(weights);
+  const before = options.before === undefined ? undefined : weightMap(options.before);
   const stages = calibrationStages(arch, options.modules === true);
   const from = options.from ?? 0;
   const out = new Map<string, LayerStatistics>();
@@ -70,13 +69,13 @@ export async function sequentialStatistics(weights: WeightMap, inputs: readonly 
     for (const name of stage) {
       out.set(name, options.initial.get(name)!);
       const param = byName.get(name)!.param;
-      if (options.before !== undefined) for (const part of ['weight', 'bias']) partial.set(`${param}.${part}`, get(options.before, `${param}.${part}`));
+      if (before !== undefined) for (const part of ['weight', 'bias']) partial.set(`${param}.${part}`, before.get(`${param}.${part}`)!);
     }
   });
   for (let s = from; s < stages.length; s++) {
     const stage = stages[s]!;
     const t = performance.now();
-    const stats = await calibrationStatistics(weights, inputs, { arch, wasm: options.wasm, samplesPerDim: options.samplesPerDim, compressed: partial as WeightMap, layers: stage });
+    const stats = await calibrationStatistics(weights, inputs, { arch, wasm: options.wasm, samplesPerDim: options.samplesPerDim, compressed: partial, layers: stage });
     for (const name of stage) {
       const got = stats.get(name)!;
       const st = options.targetDamp === undefined || got.target === undefined ? got : { ...got, target: { ...got.target, damp: options.targetDamp } };

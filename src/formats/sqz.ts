@@ -324,18 +324,11 @@ function contextPayload(l: SqzLayer, at: string, bad: (what: string) => never) {
 }
 
 /** A layer record as read from the header, with where its payload parts sit. */
-interface LayerRecord {
+interface LayerRecord extends RecordFields {
   readonly name: string;
   readonly at: number;
   readonly shape: [number, number, number, number];
-  readonly flags: number;
   readonly flagsAt: number;
-  readonly bits: number;
-  readonly gapBits: number;
-  readonly k: number;
-  readonly n: number;
-  readonly codeBytes: number;
-  readonly gapBytes: number;
   readonly crc: number;
   codebook: number;
   bias: number;
