@@ -268,11 +268,27 @@ try {
 
 /**
  * POSTs `mib` MiB in chunks, with no Content-Length, and returns the answer. With node:http, not
- * fetch: the Worker answers 413 and closes the connection while the body is still being sent,
- * and fetch (undici) then sometimes rejects with "fetch failed" instead of giving the answer it
- * already has, depending on which side the timing favours.
+ * fetch, and paced: the Worker answers 413 and closes the connection while the body is still being
+ * sent. A write that meets the closed connection fails (EPIPE, ECONNRESET), and Node then destroys
+ * the socket before reading the answer already waiting in it. So each chunk waits until the kernel
+ * has it and the event loop has had a turn to read, writing stops once the answer is in, and the
+ * body is never ended. The small window left (the answer arriving between that turn and the next
+ * write) is met by trying again, at most `attempts` times, and saying so.
  */
-function postEndless(url, mib) {
+async function postEndless(url, mib, attempts = 4) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await postEndlessOnce(url, mib);
+      if (attempt > 1) console.log(`    (the streamed body's answer came on attempt ${attempt})`);
+      return answer;
+    } catch (e) {
+      if (attempt >= attempts || !['EPIPE', 'ECONNRESET'].includes(e.code)) throw e;
+      console.log(`    (attempt ${attempt}: ${e.code} before the answer was read; trying again)`);
+    }
+  }
+}
+
+function postEndlessOnce(url, mib) {
   return new Promise((resolve, reject) => {
     const chunk = Buffer.alloc(1 << 20);
     let sent = 0;
@@ -290,17 +306,18 @@ function postEndless(url, mib) {
         }
       });
     });
-    // A write after the server closed fails (EPIPE, ECONNRESET): the answer, if any, still counts.
     req.on('error', (e) => {
       if (!answered) reject(e);
     });
-    const write = () => {
-      while (sent < mib) {
-        sent++;
-        if (!req.write(chunk)) return req.once('drain', write);
-      }
-      req.end();
+    req.setTimeout(60_000, () => req.destroy(new Error(`no answer within 60 s of the last write (${sent} MiB sent, not ended)`)));
+    const next = () => {
+      if (answered) return;
+      // No end: past the limit the Worker must answer unprompted, and the final empty chunk would
+      // be one more write to a connection that may be closing.
+      if (sent >= mib) return;
+      sent++;
+      req.write(chunk, (err) => err || setImmediate(next));
     };
-    write();
+    next();
   });
 }
