@@ -298,7 +298,10 @@ function postEndlessOnce(url, mib) {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
-      res.on('end', () => {
+      // 'close', not 'end': a write failing after the answer arrived destroys the socket, and the
+      // answer, read whole by then, never sees 'end'.
+      res.on('error', () => {});
+      res.on('close', () => {
         try {
           resolve({ status: res.statusCode, json: JSON.parse(body), sent });
         } catch (e) {
@@ -309,7 +312,10 @@ function postEndlessOnce(url, mib) {
     req.on('error', (e) => {
       if (!answered) reject(e);
     });
-    req.setTimeout(60_000, () => req.destroy(new Error(`no answer within 60 s of the last write (${sent} MiB sent, not ended)`)));
+    req.setTimeout(60_000, () => {
+      reject(new Error(`no answer within 60 s of the last write (${sent} MiB sent, not ended)`));
+      req.destroy();
+    });
     const next = () => {
       if (answered) return;
       // No end: past the limit the Worker must answer unprompted, and the final empty chunk would
