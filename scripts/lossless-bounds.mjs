@@ -265,26 +265,20 @@ row('  codes given the filter (255 symbols per filter)', totals.codesByFilter, "
 row('  sparsity pattern, independent bits per layer', totals.mask);
 row("  sparsity pattern given version 3's contexts", totals.maskByContext);
 console.log('adaptive, learning included (ideal arithmetic coding):');
-const [m3, mColumn, mAlike, mColumnTap] = adaptive.mask.alone;
-row("  sparsity: version 3's contexts", m3);
-row("  sparsity: + the input channel's density", mColumn);
-row("  sparsity: the alike filter's weight, by tap", mAlike);
-row("  sparsity: the input channel's density, by tap", mColumnTap);
-row('  sparsity: the four mixed', adaptive.mask.bits);
+// Each model alone, in the order the mixers hold them, then the mix.
+const mixedRows = (what, names, model, mixed) => {
+  names.forEach((name, i) => row(`  ${what}: ${name}`, model.alone[i]));
+  row(`  ${what}: ${mixed}`, model.bits);
+};
+mixedRows('sparsity', ["version 3's contexts", "+ the input channel's density", "the alike filter's weight, by tap", "the input channel's density, by tap"], adaptive.mask, 'the four mixed');
 row("  codes: version 3's model", adaptive.v3codes);
-const [sNeighbours, sAlike, sClass] = adaptive.sign.alone;
-row("  signs: given the neighbours' signed mean", sNeighbours);
-row("  signs: given the alike filter's weight", sAlike);
-row("  signs: given version 3's neighbour class", sClass);
-row('  signs: the three mixed', adaptive.sign.bits);
-const [gPlain, gNeighbours, gFilter, gInput, gAlike, gClass] = adaptive.magnitude.alone;
-row('  magnitudes: per layer', gPlain);
-row("  magnitudes: given the neighbours' mean magnitude", gNeighbours);
-row("  magnitudes: given the filter's running RMS", gFilter);
-row("  magnitudes: given the input channel's running RMS", gInput);
-row("  magnitudes: given the alike filter's magnitude", gAlike);
-row("  magnitudes: given version 3's neighbour class", gClass);
-row('  magnitudes: the six mixed', adaptive.magnitude.bits);
+mixedRows('signs', ["given the neighbours' signed mean", "given the alike filter's weight", "given version 3's neighbour class"], adaptive.sign, 'the three mixed');
+mixedRows(
+  'magnitudes',
+  ['per layer', "given the neighbours' mean magnitude", "given the filter's running RMS", "given the input channel's running RMS", "given the alike filter's magnitude", "given version 3's neighbour class"],
+  adaptive.magnitude,
+  'the six mixed',
+);
 row('  side information: the alike filters and their signs', totals.side);
 const best = adaptive.mask.bits + adaptive.sign.bits + adaptive.magnitude.bits + totals.side;
 row('  weights, all mixed, side information included', best, `(version 3: ${int(s.codes)})`);
