@@ -4,7 +4,8 @@
 // variant of test/data/images (scripts/make-test-images.py: PIL's pixels beside each), the eight
 // EXIF orientations, the transparency rule, the formats, the bounds and the Node API.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -351,8 +352,15 @@ describe('the Node API: classifyFile and decodeImage (squeezenet-wasm-cli)', () 
     expect(await errorOf(() => classifyFile(model, tench(), { background: [300, 0, 0] }))).toBeInstanceOf(InputError);
     expect(await errorOf(() => classifyFile({} as SqueezeNet, tench()))).toBeInstanceOf(InputError);
     const missing = await errorOf(() => classifyFile(model, join(ROOT, 'no-such-file.jpg')));
-    expect([missing.name, missing.message]).toEqual(['ImageDecodeError', 'no such file']);
-    expect((await errorOf(() => decodeImage('/dev/zero'))).message).toBe('not a regular file (a character device)');
+    const path = join(ROOT, 'no-such-file.jpg');
+    const { file, reason } = missing as ImageDecodeError;
+    expect([missing.name, missing.message, file, reason]).toEqual(['ImageDecodeError', `${path}: no such file`, path, 'no such file']);
+    expect((await errorOf(() => decodeImage('/dev/zero'))).message).toBe('/dev/zero: not a regular file (a character device)');
+    // The bytes' faults name the path too when one was given, and no path when bytes were.
+    const text = join(mkdtempSync(join(tmpdir(), 'images-')), 'text.jpg');
+    writeFileSync(text, 'not an image');
+    expect((await errorOf(() => decodeImage(text))).message.startsWith(`${text}: not an image format we know`)).toBe(true);
+    expect((await errorOf(() => decodeImage(readFileSync(text)))).message).toMatch(/^not an image format we know/);
   });
 
   it('--background values', () => {

@@ -170,7 +170,8 @@ describe('checkImageFile', () => {
         checkImageFile(path, max);
       } catch (e) {
         expect(e).toBeInstanceOf(ImageDecodeError);
-        return (e as Error).message;
+        expect([(e as ImageDecodeError).file, (e as Error).message]).toEqual([path, `${path}: ${(e as ImageDecodeError).reason}`]);
+        return (e as ImageDecodeError).reason;
       }
       return 'ok';
     };

@@ -24,7 +24,7 @@ import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { makeDirs } from './paths.js';
 import { checkImageFile, decodeImage } from './images.js';
 import { expandInputs } from './inputs.js';
-import { CliError, readWeightsFile } from './load.js';
+import { CliError, oneLine, readWeightsFile } from './load.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT
 
@@ -195,7 +195,7 @@ async function calibrationInputs(dir: string, recipe: Parameters<typeof preproce
       checkImageFile(f);
       inputs.push(preprocess(await decodeImage(readFileSync(f)), recipe));
     } catch (e) {
-      throw new CliError(`--calibrate: ${f}: ${(e as Error).message}`);
+      throw new CliError(`--calibrate: ${f}: ${oneLine(e)}`);
     }
   }
   return inputs;

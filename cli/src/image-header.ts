@@ -9,9 +9,20 @@ export class ImageDecodeError extends SqueezeNetError {
   override name = 'ImageDecodeError';
   /** The format the bytes were recognised as, when they were. */
   readonly format?: string;
-  constructor(message: string, format?: string) {
-    super(message);
+  /** The image's path, when it was given as one; the message then starts with it (`photo.jpg: no such file`). */
+  readonly file?: string;
+  /** What is wrong, without the path (`no such file`): for callers that name the file themselves. */
+  readonly reason: string;
+  constructor(reason: string, format?: string, file?: string) {
+    super(file === undefined ? reason : `${file}: ${reason}`);
+    this.reason = reason;
     if (format !== undefined) this.format = format;
+    if (file !== undefined) this.file = file;
+  }
+
+  /** The same error, naming the image's path (unchanged if it already names one). */
+  at(file: string): ImageDecodeError {
+    return this.file === undefined ? new ImageDecodeError(this.reason, this.format, file) : this;
   }
 }
 

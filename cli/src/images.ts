@@ -67,7 +67,8 @@ const FILE_KINDS: [string, (s: Stats) => boolean][] = [
 /**
  * Checks, before anything reads it, that `path` is a regular file of at most `maxBytes`: a FIFO
  * or a device (/dev/zero, /dev/stdin) would block forever or never end. Throws ImageDecodeError
- * (`no such file`, `is a directory`, `not a regular file (a FIFO)`, `is N bytes, more than ...`).
+ * naming `path` (`x.jpg: no such file`, `is a directory`, `not a regular file (a FIFO)`, `is N
+ * bytes, more than ...`; its `reason` without the path).
  */
 export function checkImageFile(path: string, maxBytes = MAX_IMAGE_FILE_BYTES): void {
   let st;
@@ -75,14 +76,14 @@ export function checkImageFile(path: string, maxBytes = MAX_IMAGE_FILE_BYTES): v
     st = statSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new ImageDecodeError(err.code === 'ENOENT' ? 'no such file' : err.code === 'ENOTDIR' ? 'no such file (a parent is not a directory)' : oneLine(err));
+    throw new ImageDecodeError(err.code === 'ENOENT' ? 'no such file' : err.code === 'ENOTDIR' ? 'no such file (a parent is not a directory)' : oneLine(err), undefined, path);
   }
-  if (st.isDirectory()) throw new ImageDecodeError('is a directory');
+  if (st.isDirectory()) throw new ImageDecodeError('is a directory', undefined, path);
   if (!st.isFile()) {
     const kind = FILE_KINDS.find(([, is]) => is(st))?.[0] ?? 'not a file';
-    throw new ImageDecodeError(`not a regular file (${kind})`);
+    throw new ImageDecodeError(`not a regular file (${kind})`, undefined, path);
   }
-  if (st.size > maxBytes) throw new ImageDecodeError(`is ${st.size} bytes, more than the ${maxBytes} an image file may have`);
+  if (st.size > maxBytes) throw new ImageDecodeError(`is ${st.size} bytes, more than the ${maxBytes} an image file may have`, undefined, path);
 }
 
 async function bytesOf(input: ImageInput): Promise<Uint8Array> {
@@ -91,7 +92,7 @@ async function bytesOf(input: ImageInput): Promise<Uint8Array> {
     try {
       return await readFile(input);
     } catch (e) {
-      throw new ImageDecodeError(`cannot read: ${oneLine(e)}`);
+      throw new ImageDecodeError(`cannot read: ${oneLine(e)}`, undefined, input);
     }
   }
   if (input instanceof Uint8Array) return input;
@@ -118,11 +119,20 @@ function checkOptions(options: DecodeOptions | undefined): ExifMode {
  * JPEG scans, a JPEG that ends before its end-of-image marker or declares more pixels than its
  * bytes hold; a path must name a regular file under {@link MAX_IMAGE_FILE_BYTES}. Throws
  * ImageDecodeError with a one-line message (`GIF is 70000x70000, more than 64 megapixels`, `BMP
- * images are not supported: ...`), InputError for a bad argument.
+ * images are not supported: ...`), which starts with the path when `input` is one (`file`, and
+ * `reason` without it, are on the error); InputError for a bad argument.
  */
 export async function decodeImage(input: ImageInput, options: DecodeOptions = {}): Promise<DecodedImage> {
   const exif = checkOptions(options);
   const bytes = await bytesOf(input);
+  try {
+    return await decodeBytes(bytes, exif);
+  } catch (e) {
+    throw typeof input === 'string' && e instanceof ImageDecodeError ? e.at(input) : e;
+  }
+}
+
+async function decodeBytes(bytes: Uint8Array, exif: ExifMode): Promise<DecodedImage> {
   const header = readImageHeader(bytes);
   const { format } = header;
   if (!DECODED.includes(format)) throw new ImageDecodeError(`${format} images are not supported: ${DECODED_FORMATS} are decoded`, format);

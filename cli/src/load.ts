@@ -241,6 +241,8 @@ export class Progress {
 
 export const oneLine = (e: unknown): string => {
   const err = e as Error;
-  const text = err instanceof CliError || err?.name === 'ImageDecodeError' ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+  // Callers name the file themselves: an ImageDecodeError's reason, not its message (which names it too).
+  const text =
+    err instanceof CliError ? err.message : err?.name === 'ImageDecodeError' ? ((err as { reason?: string }).reason ?? err.message) : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
   return text.replace(/\s+/g, ' ').trim();
 };
