@@ -103,6 +103,15 @@ describe('squeezenet classify: what it reads', () => {
     const onlyFolders = cli(['classify', join(dir, 'birds', 'notes.jpg')]);
     expect(onlyFolders.code).toBe(1);
     expect(onlyFolders.stderr).toContain('notes.jpg: a folder with no image files (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif)\n');
+    // A folder whose images are all a level down: one line for it, saying how to reach them.
+    const above = join(tmp, 'above');
+    mkdirSync(join(above, 'photos'), { recursive: true });
+    copyFileSync(sample(TENCH), join(above, 'photos', 'tench.jpg'));
+    const shallow = cli(['classify', above]);
+    expect(shallow.code).toBe(1);
+    const lines = shallow.stderr.split('\n').filter((l) => l.includes(above));
+    expect(lines).toEqual([`squeezenet classify: ${above}: a folder with no image files (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif) at its top level; --recursive descends into its 1 folder`]);
+    expect(top1(cli(['classify', '--json', '--top', '1', '-r', above]).stdout)).toEqual([{ file: join(above, 'photos', 'tench.jpg'), label: 'tench' }]);
   });
 
   it('a URL: not fetched, and said so with how to pipe it in', () => {

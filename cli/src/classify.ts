@@ -4,8 +4,8 @@ import type { Prediction } from 'squeezenet-wasm';
 import { statSync } from 'node:fs';
 import { intFlag, parseArgs, UsageError, usageErrorText } from './args.js';
 import { classifyFile, parseBackground } from './api.js';
-import { IMAGE_EXTENSIONS, type ExifMode } from './images.js';
-import { expandInputs, readStdin, STDIN } from './inputs.js';
+import type { ExifMode } from './images.js';
+import { emptyFolderReason, expandInputs, readStdin, STDIN } from './inputs.js';
 import { CliError, loadModel, modelChoice, modelReport, oneLine, Progress, weightsLocation, type CliModel, type ModelChoice } from './load.js';
 
 const HELP = `Usage: squeezenet classify [options] IMAGE|DIR|- ...
@@ -118,7 +118,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       failed++;
       progress.clear();
       // expandInputs keeps a folder that holds no images: say that, rather than "is a directory".
-      let why = file !== STDIN && isDirectory(file) ? `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})` : oneLine(e);
+      let why = file !== STDIN && isDirectory(file) ? emptyFolderReason(file, args.flags.has('recursive')) : oneLine(e);
       if (/^https?:\/\//i.test(file) && why === 'no such file') why += `: URLs are not fetched; download the image, or pipe it in: curl -sL URL | squeezenet classify -`;
       process.stderr.write(`squeezenet classify: ${file}: ${why}\n`);
       continue;

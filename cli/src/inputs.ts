@@ -21,7 +21,7 @@ export const isImageName = (name: string): boolean => (IMAGE_EXTENSIONS as reado
 export function expandInputs(args: readonly string[], recursive: boolean): string[] {
   const out: string[] = [];
   let stdin = false;
-  const walk = (dir: string, top: boolean): void => {
+  const walk = (dir: string): void => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -32,13 +32,10 @@ export function expandInputs(args: readonly string[], recursive: boolean): strin
     for (const d of names) {
       const path = join(dir, d.name);
       if (d.isDirectory()) {
-        if (recursive) walk(path, false);
+        if (recursive) walk(path);
       } else if (isImageName(d.name)) {
         out.push(path);
       }
-    }
-    if (top && !recursive && out.length === 0 && names.some((d) => d.isDirectory())) {
-      process.stderr.write(`squeezenet: ${dir}: no images at the top level; --recursive descends into its folders\n`);
     }
   };
   for (const arg of args) {
@@ -55,11 +52,26 @@ export function expandInputs(args: readonly string[], recursive: boolean): strin
       // reported when read
     }
     const before = out.length;
-    if (isDir) walk(arg, true);
+    if (isDir) walk(arg);
     // A folder with no images is kept, to be reported (a folder with no image files) like any unreadable input.
     if (!isDir || out.length === before) out.push(arg);
   }
   return out;
+}
+
+/**
+ * Why a folder given as an input gave no images, for its error line: `a folder with no image files
+ * (.jpg, ...)`, and, when it has folders and `recursive` is off, that --recursive descends into them.
+ */
+export function emptyFolderReason(dir: string, recursive: boolean): string {
+  let folders = 0;
+  try {
+    folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).length;
+  } catch {
+    // listed once already; if that changed, say no more than the rest
+  }
+  const why = `a folder with no image files (${IMAGE_EXTENSIONS.join(', ')})`;
+  return recursive || folders === 0 ? why : `${why} at its top level; --recursive descends into its ${folders} folder${folders === 1 ? '' : 's'}`;
 }
 
 /** Reads all of standard input, refusing more than an image file may hold. */
