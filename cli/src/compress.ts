@@ -17,6 +17,7 @@ import {
   RECIPES,
   type Recipe,
   SQZ_MAX_WIDTH,
+  SqueezeNetError,
   decodeWeights,
   describeArch,
 } from 'squeezenet-wasm';
@@ -306,7 +307,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
       });
     }
   } catch (e) {
-    const what = e instanceof CliError ? e.message : `${input}: ${(e as Error).name}: ${(e as Error).message}`;
+    // The library's typed errors say what is wrong in their message, as classify prints them; anything else is named.
+    const what = e instanceof CliError ? e.message : `${input}: ${e instanceof SqueezeNetError ? '' : `${(e as Error).name}: `}${(e as Error).message}`;
     process.stderr.write(`squeezenet compress: ${what}\n`);
     return 1;
   }
