@@ -29,7 +29,7 @@ import {
   type DecodedTensor,
 } from '../src/index.js';
 import { randomWeights, seededRandom } from './helpers.js';
-import { IMAGES, MODEL, shared } from './shared.js';
+import { IMAGES, MODEL, ROOT, shared } from './shared.js';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20160224;
 const property = <Ts extends [unknown, ...unknown[]]>(p: fc.IProperty<Ts>, numRuns: number): void => {
@@ -419,6 +419,24 @@ describe('squeezenet compress', () => {
     const none = await run(['--calibrate', empty, '--max-bytes', '420000', shared(MODEL), join(dir, 'x.sqz')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`squeezenet compress: --calibrate ${empty}: no images in it\n`);
+  });
+
+  it("the README's lossless command: version 3 of the shipped model, every parameter bit-identical and fewer bytes", async () => {
+    const shipped = join(ROOT, 'models', 'squeezenet1_0-deep-compression.sqz');
+    const out = join(dir, 'lossless-v3.sqz');
+    const r = await run(['--kmeans', 'linear', '--bits', '8', '--rounding', 'nearest', '--codebook', 'f32', '--bias', 'f32', '--sqz-version', '3', shipped, out]);
+    expect(r.code, r.stderr).toBe(0);
+    const before = decodeSqz(readFileSync(shipped)).weights;
+    const after = decodeSqz(readFileSync(out)).weights;
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [name, t] of before) {
+      const a = after.get(name)!.data;
+      let differ = 0;
+      for (let i = 0; i < t.data.length; i++) if (!Object.is(a[i], t.data[i])) differ++;
+      expect(differ, name).toBe(0);
+    }
+    expect(readSqz(readFileSync(out)).version).toBe(3);
+    expect(readFileSync(out).length).toBeLessThan(readFileSync(shipped).length);
   });
 
   it('an input that is not a regular file (a directory, /dev/zero) exits 1 at once, as classify --weights does', async () => {

@@ -65,7 +65,10 @@ Storage:
   --no-huffman             store codes and gaps at fixed width (N and the gap width)
   --sqz-version 1|3        1: Huffman or fixed-width streams (the default without
                            --calibrate); 3: every layer one context-modelled range-coded
-                           stream, smaller, slower to decode (the default with --calibrate)
+                           stream, smaller, slower to decode (the default with --calibrate).
+                           A Deep Compression IN (the .net, the model that ships) stays
+                           bit-identical with --kmeans linear --bits 8 --rounding
+                           nearest --codebook f32 --bias f32
 
 Calibration (without it, compression looks at the weights alone):
   --calibrate DIR          the images in DIR (and their mirror images) tune
