@@ -421,6 +421,23 @@ describe('squeezenet compress', () => {
     expect(none.stderr).toContain(`squeezenet compress: --calibrate ${empty}: no images in it\n`);
   });
 
+  it('--max-bytes: --progress shows each file the lambda search tries; without it (not a terminal) nothing more', async () => {
+    const shipped = join(ROOT, 'models', 'squeezenet1_0-deep-compression.sqz');
+    const [a, b] = [join(dir, 'search-a.sqz'), join(dir, 'search-b.sqz')];
+    const shown = await run(['--max-bytes', '450000', '--progress', shipped, a]);
+    const quiet = await run(['--max-bytes', '450000', shipped, b]);
+    expect([shown.code, quiet.code]).toEqual([0, 0]);
+    const steps = [...shown.stderr.matchAll(/^lambda (\S+): ([\d,]+) bytes, budget 450,000$/gm)].map((m) => ({ lambda: Number(m[1]), bytes: Number(m[2]!.replace(/,/g, '')) }));
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    // The best that fits is what was written, and a larger lambda never gave a larger file.
+    const fits = steps.filter((t) => t.bytes <= 450_000);
+    expect(readFileSync(a).length).toBe(Math.max(...fits.map((t) => t.bytes)));
+    const byLambda = [...steps].sort((x, y) => x.lambda - y.lambda);
+    expect(byLambda.every((t, i) => i === 0 || t.bytes <= byLambda[i - 1]!.bytes)).toBe(true);
+    expect(quiet.stderr).not.toMatch(/^lambda /m);
+    expect(readFileSync(b)).toEqual(readFileSync(a));
+  });
+
   it("the README's lossless command: version 3 of the shipped model, every parameter bit-identical and fewer bytes", async () => {
     const shipped = join(ROOT, 'models', 'squeezenet1_0-deep-compression.sqz');
     const out = join(dir, 'lossless-v3.sqz');

@@ -25,7 +25,7 @@ import { parseArgs, UsageError, usageErrorText } from './args.js';
 import { makeDirs } from './paths.js';
 import { checkImageFile, decodeImage } from './images.js';
 import { expandInputs } from './inputs.js';
-import { CliError, oneLine, readWeightsFile } from './load.js';
+import { CliError, oneLine, Progress, readWeightsFile } from './load.js';
 
 const HELP = `Usage: squeezenet compress [options] IN OUT
 
@@ -86,6 +86,9 @@ Calibration (without it, compression looks at the weights alone):
                            metadata; default: IN's (its metadata, else Caffe evidence,
                            else torchvision, a guess: stderr says which and why)
   --json                   print the result as one JSON object
+  --progress               show each step of a --max-bytes search on stderr even when
+                           it is not a terminal (one line each)
+  --no-progress            never show them (on a terminal they show in one line)
   -h, --help               this text
 
 LAYER is a layer name (conv1, fire2.squeeze, fire2.expand1x1, fire2.expand3x3, ...,
@@ -214,7 +217,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     args = parseArgs(
       argv,
       ['bits', 'prune', 'gap-bits', 'bias', 'codebook', 'arch', 'kmeans', 'lambda', 'max-bytes', 'rounding', 'recipe', 'calibrate', 'sqz-version'],
-      ['no-huffman', 'json', 'help'],
+      ['no-huffman', 'json', 'help', 'progress', 'no-progress'],
     );
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
@@ -283,6 +286,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }
   let result: CompressResult;
   let inputBytes: number;
+  // Only a --max-bytes search is long enough to need it.
+  const progress = Progress.choose(args.flags.has('progress'), args.flags.has('no-progress'), 1, 1);
   try {
     const bytes = readWeightsFile(input, input);
     inputBytes = bytes.length;
@@ -296,7 +301,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
     );
     for (const note of read.notes) process.stderr.write(`squeezenet compress: note: ${note}\n`);
     if (calibrate === undefined) {
-      result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written } });
+      result = compress(read.weights, { ...options, arch: read.arch, metadata: { recipe: written }, progress: (m) => progress.status(m) });
+      progress.clear();
     } else {
       const inputs = await calibrationInputs(calibrate, written);
       process.stderr.write(`squeezenet compress: calibrating on ${inputs.length} images of ${calibrate} (and their mirror images), ${written} preprocessing\n`);
@@ -306,10 +312,16 @@ export async function compressCommand(argv: string[]): Promise<number> {
         maxBytes: options.maxBytes!,
         arch: read.arch,
         metadata: { recipe: written },
-        log: (m) => process.stderr.write(`squeezenet compress: ${m}\n`),
+        progress: (m) => progress.status(m),
+        log: (m) => {
+          progress.clear();
+          process.stderr.write(`squeezenet compress: ${m}\n`);
+        },
       });
+      progress.clear();
     }
   } catch (e) {
+    progress.clear();
     // The library's typed errors say what is wrong in their message, as classify prints them; anything else is named.
     const what = e instanceof CliError ? e.message : `${input}: ${e instanceof SqueezeNetError ? '' : `${(e as Error).name}: `}${(e as Error).message}`;
     process.stderr.write(`squeezenet compress: ${what}\n`);

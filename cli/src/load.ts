@@ -206,7 +206,7 @@ export function modelChoice(recipe: string | true | undefined, arch: string | tr
   };
 }
 
-/** `[i/n] file` on stderr: rewritten in place on a terminal, one line each with --progress. */
+/** `[i/n] file`, or a step's status, on stderr: rewritten in place on a terminal, one line each with --progress. */
 export class Progress {
   private shown = false;
   constructor(
@@ -221,8 +221,12 @@ export class Progress {
   }
 
   tick(i: number, file: string): void {
+    this.status(`[${i}/${this.total}] ${file}`);
+  }
+
+  /** Any one-line status (a step of a long search): in place on a terminal, a line with --progress. */
+  status(text: string): void {
     if (this.mode === 'off') return;
-    const text = `[${i}/${this.total}] ${file}`;
     if (this.mode === 'lines') {
       process.stderr.write(`${text}\n`);
     } else {
