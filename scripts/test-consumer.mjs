@@ -79,6 +79,9 @@ async function main() {
     check(missing.length === 0, `${record.filename} holds ${paths.join(', ')}${missing.length ? `; missing: ${missing.join(', ')}` : ''}`);
   };
   holds(lib, ['LICENSE', 'dist/build/squeezenet.wasm', 'dist/models/squeezenet1_0-deep-compression.sqz', 'dist/models/LICENSE']);
+  // The README's links to files resolve in the installed package too; bench/ belongs to the repository (its README says so).
+  const links = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/\]\(([\w.-]+\/[\w./-]+)\)/g)].map((m) => m[1]).filter((l) => !l.startsWith('bench/'));
+  holds(lib, [...new Set(links)]);
   holds(cli, ['LICENSE', 'README.md', 'dist/main.js']);
 
   console.log('\n--- the library alone installs nothing else');

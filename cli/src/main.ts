@@ -21,7 +21,8 @@ Usage:
                             the top classes of each photo (JPEG, PNG, WebP, GIF,
                             TIFF, AVIF; files, folders, or - for standard input),
                             with the pretrained Deep Compression SqueezeNet v1.0
-                            that ships with the library; --exif, --background
+                            that ships with the library; more options (--recipe,
+                            --labels, --exif, --background, -r) in classify --help
   squeezenet eval [--weights FILE] [--json] DIR
                             top-1 and top-5 accuracy over DIR's images, each
                             labelled by the class index its name starts with

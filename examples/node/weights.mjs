@@ -1,4 +1,5 @@
-// node weights.mjs model.onnx: any SqueezeNet weight file, preprocessed as its weights were trained.
+// node weights.mjs model.onnx: any SqueezeNet weight file, preprocessed as its weights were trained
+// (none at hand? the model that ships: node_modules/squeezenet-wasm/dist/models/*.sqz).
 import { readFile } from 'node:fs/promises';
 import { load, classify, decodeWeights } from 'squeezenet-wasm';
 
