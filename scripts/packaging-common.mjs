@@ -129,10 +129,10 @@ export async function npmInstall(dir, pkg) {
 
 /**
  * A static server for `dir` on 127.0.0.1 (any free port), as a production host serves a build:
- * a missing file is a 404 (no index.html fallback). `log` gets one line per answer that is not 200.
- * Resolves to { url, close }.
+ * a missing file is a 404 (no index.html fallback). `log` gets one line per answer that is not 200;
+ * `headers` are added to every file's answer. Resolves to { url, close }.
  */
-export function serveDir(dir, log = () => {}) {
+export function serveDir(dir, log = () => {}, headers = {}) {
   const server = createServer((req, res) => {
     const send = (status, body) => {
       log(`${status} ${req.method} ${req.url}`);
@@ -148,7 +148,7 @@ export function serveDir(dir, log = () => {}) {
     if (pathname.endsWith('/')) pathname += 'index.html';
     const file = resolve(dir, `.${sep}${pathname}`);
     if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) return send(404, `not found: ${pathname}\n`);
-    res.writeHead(200, { 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' });
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).pipe(res);
   });

@@ -41,6 +41,7 @@ try {
   context.drawImage(bitmap, 0, 0);
   const top = classify(model, context.getImageData(0, 0, bitmap.width, bitmap.height));
   out.textContent = JSON.stringify(top);
+  Object.assign(out.dataset, { threads: String(model.threads), reason: model.threadsReason, isolated: String(self.crossOriginIsolated), cores: String(navigator.hardwareConcurrency) });
   out.dataset.state = 'done';
 } catch (e) {
   out.textContent = \`\${e?.name}: \${e?.message}\`;
@@ -49,7 +50,9 @@ try {
 `;
 const page = (script) => `<!doctype html>\n<meta charset="utf-8">\n<title>squeezenet-wasm</title>\n<pre id="out"></pre>\n${script}\n`;
 const MODULE_PAGE = page('<script type="module" src="./js/index.js"></script>');
-const COPY = 'cp -r node_modules/squeezenet-wasm/dist/build node_modules/squeezenet-wasm/dist/models dist/';
+const COPY = 'cp -r node_modules/squeezenet-wasm/dist/build node_modules/squeezenet-wasm/dist/models dist/ && cp node_modules/squeezenet-wasm/dist/bundle/thread-worker.js dist/js/';
+// What makes a page cross-origin isolated, so that the library may start its threads.
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
 /**
  * One project per tool. `line` is the README's command; `files` what the user writes beforehand;
@@ -134,7 +137,8 @@ async function classifyIn(url) {
     await tab.waitForFunction(() => ['done', 'error'].includes(document.getElementById('out')?.dataset.state ?? ''));
     const state = await tab.locator('#out').getAttribute('data-state');
     const text = await tab.locator('#out').innerText();
-    return { state, text, problems, fetched, ms: performance.now() - t0 };
+    const data = await tab.locator('#out').evaluate((e) => ({ ...e.dataset }));
+    return { state, text, problems, fetched, ms: performance.now() - t0, threads: Number(data.threads), reason: data.reason, isolated: data.isolated === 'true', cores: Number(data.cores) };
   } finally {
     await context.close();
   }
@@ -153,6 +157,12 @@ function judge(check, what, result, expected) {
       `(${(100 * expected.prob).toFixed(2)} %) | ${result.ms.toFixed(0)} ms | fetched ${result.fetched.join(', ') || 'nothing'}`,
   );
   check(result.problems.length === 0, `${what}: no console errors, page errors, failed or outside requests${result.problems.length ? `: ${result.problems.join('; ')}` : ''}`);
+}
+
+/** Served isolated, the page's model runs on every core the browser reports (the threads' script was found). */
+function judgeThreads(check, what, result) {
+  if (result.state !== 'done') return;
+  check(result.isolated && result.threads === result.cores, `${what}: cross-origin isolated ${result.isolated}, ${result.threads} threads of ${result.cores} cores (${result.reason})`);
 }
 
 /** Starts `vite` (the dev server) or `vite preview` on a free port of 127.0.0.1 and resolves to its URL. */
@@ -238,9 +248,11 @@ async function main() {
     write(dir, tool.after);
     if (tool.after) cpSync(join(ROOT, TEST_IMAGE), join(dir, tool.image));
     const site = join(dir, tool.site);
-    const server = await serveDir(site);
+    const server = await serveDir(site, undefined, ISOLATED);
     closers.push(server.close);
-    judge(check, `${tool.name} build in Chromium`, await classifyIn(server.url), expected);
+    const result = await classifyIn(server.url);
+    judge(check, `${tool.name} build in Chromium`, result, expected);
+    judgeThreads(check, `${tool.name} build in Chromium`, result);
     console.log('');
   }
 
