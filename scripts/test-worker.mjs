@@ -232,6 +232,17 @@ async function main() {
     );
   }
 
+  // What it refuses: a body that is not a JPEG, one mozjpeg cannot decode; then a photo still classifies.
+  const png = await fetch(`${minimalBase}/`, { method: 'POST', body: readFileSync(join(TEST_IMAGES, 'rgba.png')) });
+  const pngJson = await png.json();
+  check(png.status === 415 && /^not a JPEG/.test(pngJson.error), `a PNG: HTTP ${png.status} ${JSON.stringify(pngJson)}`);
+  const junk = await fetch(`${minimalBase}/`, { method: 'POST', body: Buffer.from([0xff, 0xd8, ...Buffer.from('not the rest of a JPEG')]) });
+  const junkJson = await junk.json();
+  check(junk.status === 422 && /^the JPEG could not be decoded/.test(junkJson.error), `ff d8 then text: HTTP ${junk.status} ${JSON.stringify(junkJson)}`);
+  const after = await fetch(`${minimalBase}/`, { method: 'POST', body: readFileSync(samplePath(MINIMAL_IMAGES[0])) });
+  const afterTop = (await after.json()).top?.[0];
+  check(after.status === 200 && afterTop?.index === pytorchTop1(MINIMAL_IMAGES[0]).index, `then ${MINIMAL_IMAGES[0]}: HTTP ${after.status}, top-1 ${afterTop?.index} ${afterTop?.label}`);
+
   // Loading in Workers without handing over the kernels or the model as modules: typed errors that say how.
   console.log('\nloadDefault in workerd without its modules (test/workers/probe.js):');
   const probes = [

@@ -88,7 +88,8 @@ describe('README code blocks', () => {
     const worker = readFileSync(join(ROOT, 'examples/worker/minimal.js'), 'utf8');
     const data = /import model from '\.\/([\w.-]+)'/.exec(worker)?.[1];
     expect(data).toBe('squeezenet1_0-deep-compression.sqz');
-    expect(toml).toMatch(/\{ type = "Data", globs = \["\*\*\/\*\.sqz"\] \}/);
+    // fallthrough: wrangler's default rules (*.bin, ...) still apply after this one, and it says nothing.
+    expect(toml).toMatch(/\{ type = "Data", globs = \["\*\*\/\*\.sqz"\], fallthrough = true \}/);
     expect(toml).toMatch(/^main = "src\/worker\.js"$/m);
   });
 

@@ -9,10 +9,18 @@ globalThis.ImageData ??= class { constructor(data, width, height) { Object.assig
 let net, decoder; // one per isolate
 export default {
   async fetch(request) {
+    const bytes = await request.arrayBuffer();
+    const [a, b] = new Uint8Array(bytes, 0, Math.min(2, bytes.byteLength));
+    if (a !== 0xff || b !== 0xd8) return Response.json({ error: 'not a JPEG (it must start ff d8)' }, { status: 415 });
     net ??= loadDefault({ model, wasm });
     await (decoder ??= initJpeg(jpegWasm));
-    // libjpeg-turbo's pixels (as PIL's), turned upright by the EXIF orientation as a browser shows them.
-    const image = await decodeJpeg(await request.arrayBuffer(), { preserveOrientation: true });
+    let image;
+    try {
+      // libjpeg-turbo's pixels (as PIL's), turned upright by the EXIF orientation as a browser shows them.
+      image = await decodeJpeg(bytes, { preserveOrientation: true });
+    } catch (e) {
+      return Response.json({ error: `the JPEG could not be decoded (${e?.message ?? e})` }, { status: 422 });
+    }
     return Response.json({ top: classify(await net, image) });
   },
 };
