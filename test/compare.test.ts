@@ -91,6 +91,21 @@ describe('compareTraces', () => {
     expect(r.layers).toEqual([]);
   });
 
+  it("a B without the batch dimension (1000x1x1 against 1x1000x1x1): its top-1 read with A's shape", () => {
+    const a = trace([['avgpool10', logits(340)]]);
+    const b = trace([['avgpool10', tensor([1000, 1, 1], logits(340).data)]]);
+    const r = compareTraces(a, b);
+    expect(r.layers[0]).toMatchObject({ status: 'ok', shapeB: [1000, 1, 1] });
+    expect(r.top1).toEqual({ layer: 'avgpool10', a: [{ index: 340, label: 'zebra' }], b: [{ index: 340, label: 'zebra' }], same: true });
+  });
+
+  it('requireAll: a layer of A missing from B fails; one only in B does not', () => {
+    const a = trace([['input', tensor([1], [1])], ['conv1', tensor([1], [2])]]);
+    const b = trace([['input', tensor([1], [1])], ['mine', tensor([1], [0])]]);
+    expect([compareTraces(a, b).pass, compareTraces(a, b, 1e-5, true).pass]).toEqual([true, false]);
+    expect(compareTraces(b, trace([['input', tensor([1], [1])], ['mine', tensor([1], [0])], ['extra', tensor([1], [0])]]), 1e-5, true).pass).toBe(true);
+  });
+
   it('top-1 per batch item of an NxC layer', () => {
     const a = trace([['logits', tensor([2, 3], [0, 1, 0, 9, 0, 0])]]);
     expect(compareTraces(a, a).top1).toEqual({ layer: 'logits', a: [{ index: 1 }, { index: 0 }], b: [{ index: 1 }, { index: 0 }], same: true });
@@ -149,6 +164,17 @@ describe('squeezenet compare (the built CLI)', () => {
     const conv1 = out.layers.find((l) => l.name === 'conv1')!;
     expect(conv1).toMatchObject({ status: 'ok', firstDiff: [0, 1, 0, 0], compared: 2, over: 0 });
     expect(conv1.maxAbs).toBe(Math.fround(20.001) - 20);
+  });
+
+  it('--require-all fails on a layer of A missing from B and says which; inputs that differ are said to be the cause', () => {
+    const d = write('d.safetensors', [layer('input', [1, 1, 2, 2], [1, 2, 3, 4])]);
+    expect(run([a, d]).code).toBe(0);
+    const strict = run(['--require-all', a, d]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('only in A: conv1, only.a (MISSING from B: --require-all)\n');
+    expect(strict.stdout.trimEnd().split('\n').at(-1)).toBe("1 layers compared: all within rtol 1e-5, but 2 of A's missing from B");
+    const other = write('e.safetensors', [layer('input', [1, 1, 2, 2], [1, 2, 3, 5]), layer('conv1', [1, 2, 1, 1], [10, 21])]);
+    expect(run([a, other]).stdout).toContain('the inputs differ, so every later layer differs too: give both engines the same input (squeezenet trace --input-from)\n');
   });
 
   it('a shape mismatch is reported on its row and fails', () => {

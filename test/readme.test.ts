@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { assertBuilt } from './built.js';
+import { ARCHS, decodeWeights, plan } from '../src/index.js';
 import { ROOT, shared } from './shared.js';
 
 interface Block {
@@ -37,6 +38,7 @@ const TWINS: [first: RegExp, file: string, runBy: string][] = [
   [/^\/\/ node lower-level\.mjs:/, 'examples/node/lower-level.mjs', 'this file'],
   [/^\/\/ node weights\.mjs model\.onnx:/, 'examples/node/weights.mjs', 'this file'],
   [/^\/\/ node ops\.mjs:/, 'examples/node/ops.mjs', 'this file'],
+  [/^\/\/ node engine-weights\.mjs DIR:/, 'examples/node/engine-weights.mjs', 'this file'],
   [/^<!doctype html>$/, 'examples/web/minimal.html', 'scripts/test-browser.mjs'],
   [/^\/\/ src\/worker\.js: POST a JPEG/, 'examples/worker/minimal.js', 'scripts/test-worker.mjs'],
   [/^name = "squeezenet"$/, 'examples/worker/wrangler.toml', 'this file (the configuration scripts/test-worker.mjs serves in workerd)'],
@@ -81,6 +83,28 @@ describe('README code blocks', () => {
   it('examples/node/ops.mjs runs: each op\'s output shape', () => {
     const out = execFileSync(process.execPath, [join(ROOT, 'examples/node/ops.mjs')], { cwd: ROOT, encoding: 'utf8' });
     expect(out.trim().split('\n')).toEqual(['y: 3x64x5x5', 'p: 3x17x5x6', 'a: 3x17x5x6', 'g: 3x17x1x1', 'c: 3x34x5x6']);
+  });
+
+  it("examples/node/engine-weights.mjs writes each convolution's weights and bias as the model holds them, with its geometry", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-weights-'));
+    try {
+      const out = execFileSync(process.execPath, [join(ROOT, 'examples/node/engine-weights.mjs'), dir], { cwd: ROOT, encoding: 'utf8' });
+      expect(out).toMatch(/^26 convolutions in .*: conv1 k7\/s2\/p0, fire2\.squeeze k1\/s1\/p0, fire2\.expand1x1 k1\/s1\/p0, fire2\.expand3x3 k3\/s1\/p1, /);
+      const layers = JSON.parse(readFileSync(join(dir, 'layers.json'), 'utf8')) as { name: string; torchvision: string; kernel: number; input: number[]; output: number[] }[];
+      const { weights } = decodeWeights(readFileSync(join(ROOT, 'models/squeezenet1_0-deep-compression.sqz')));
+      const map = weights as Map<string, { data: Float32Array; shape: number[] }>;
+      expect(layers.map((l) => l.name)).toEqual(plan(ARCHS['v1.0-caffe']).convs.map((c) => c.name));
+      for (const l of layers) {
+        for (const part of ['weight', 'bias']) {
+          const bytes = readFileSync(join(dir, `${l.name}.${part}.f32`));
+          const got = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+          expect(Array.from(got), `${l.name}.${part}`).toEqual(Array.from(map.get(`${l.torchvision}.${part}`)!.data));
+        }
+        expect(map.get(`${l.torchvision}.weight`)!.shape).toEqual([l.output[0], l.input[0], l.kernel, l.kernel]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the wrangler rule bundles the model the Worker imports as data', () => {

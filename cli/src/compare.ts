@@ -21,23 +21,29 @@ told apart by their bytes, tensor by tensor with the same name:
               at all, marked ~ (- when the tensors are identical)
 
 A layer passes when max rel <= rtol. A position where both values are NaN is not
-compared (so NaN can mask what a golden file leaves out); NaN against a number, or
-an infinity against anything else, is an infinite difference. When the last layer
+compared (a golden file that leaves positions out with NaN matches a dump that
+writes NaN there too); NaN against a number, or an infinity against anything else,
+is an infinite difference, so an engine's NaN never passes against a number. When the last layer
 both files hold is a class vector (NxC or NxCx1x1), its top-1 class is shown for
-each. Layers in only one file are listed, not fatal. A shape that differs is
+each. Layers in only one file are listed, not fatal (with --require-all, a layer of
+A missing from B fails). A shape that differs is
 reported for that layer and fails it, unless the two differ only by dimensions of
 size 1 (e.g. 1x1000 against 1x1000x1x1): then the values are compared and the
 shapes noted.
 
 Options:
-  --rtol R    the tolerance (default 1e-5)
-  --json      one JSON object: {a, b, metadataA, metadataB, rtol, pass, layers:
-              [{name, shape, shapeB, status, maxAbs, maxRel, scale, cosine,
-              compared, over, firstDiff, firstDiffOver}], onlyInA, onlyInB, top1}
-  -h, --help  this text
+  --rtol R         the tolerance (default 1e-5)
+  --require-all    every layer of A must be in B too (for a CI that must catch an
+                   engine skipping layers)
+  --json           one JSON object: {a, b, metadataA, metadataB, rtol, pass, layers:
+                   [{name, shape, shapeB, status, maxAbs, maxRel, scale, cosine,
+                   compared, over, firstDiff, firstDiffOver}], onlyInA, onlyInB,
+                   requireAll, top1}
+  -h, --help       this text
 
 Exit codes: 0 every common layer within rtol, 1 a layer over rtol or of another
-shape (or no layer in common), 2 usage or a file that cannot be read.`;
+shape (or no layer in common, or with --require-all one of A's missing from B),
+2 usage or a file that cannot be read.`;
 
 export interface LayerComparison {
   readonly name: string;
@@ -74,6 +80,8 @@ export interface TraceComparison {
   readonly layers: LayerComparison[];
   readonly onlyInA: string[];
   readonly onlyInB: string[];
+  /** Whether a layer of A missing from B fails the comparison. */
+  readonly requireAll: boolean;
   readonly top1?: Top1;
 }
 
@@ -163,9 +171,12 @@ export function layerOrder(t: Trace): string[] {
   return [...listed, ...rest];
 }
 
-/** Top-1 per batch item of an [N, C, ...] tensor (over C, at the first spatial position). */
-function top1Of(t: TraceTensor): { index: number; label?: string }[] {
-  const [n = 1, c = t.data.length] = t.shape.length >= 2 ? t.shape : [1, t.data.length];
+/**
+ * Top-1 per batch item of an [N, C, ...] tensor (over C, at the first spatial position), read
+ * with `shape` (A's, for a B whose shape differs only by 1s, such as 1000x1x1 for 1x1000x1x1).
+ */
+function top1Of(t: TraceTensor, shape: readonly number[] = t.shape): { index: number; label?: string }[] {
+  const [n = 1, c = t.data.length] = shape.length >= 2 ? shape : [1, t.data.length];
   const inner = c === 0 ? 0 : t.data.length / (n * c);
   const out: { index: number; label?: string }[] = [];
   for (let k = 0; k < n; k++) {
@@ -184,7 +195,7 @@ function top1Of(t: TraceTensor): { index: number; label?: string }[] {
 }
 
 /** Compares every tensor A and B share, in A's order; see the command's help for the measures. */
-export function compareTraces(a: Trace, b: Trace, rtol = DEFAULT_RTOL): TraceComparison {
+export function compareTraces(a: Trace, b: Trace, rtol = DEFAULT_RTOL, requireAll = false): TraceComparison {
   const order = layerOrder(a);
   const common = order.filter((n) => b.tensors.has(n));
   const layers = common.map((n) => compareTensors(n, a.tensors.get(n)!, b.tensors.get(n)!, rtol));
@@ -195,12 +206,12 @@ export function compareTraces(a: Trace, b: Trace, rtol = DEFAULT_RTOL): TraceCom
   const last = [...layers].reverse().find((l) => l.status !== 'shape');
   if (last !== undefined && !classVector(last.shape)) return finish(undefined);
   function finish(top1: Top1 | undefined): TraceComparison {
-    const pass = layers.length > 0 && layers.every((l) => l.status === 'ok');
-    return { rtol, pass, layers, onlyInA, onlyInB, ...(top1 ? { top1 } : {}) };
+    const pass = layers.length > 0 && layers.every((l) => l.status === 'ok') && !(requireAll && onlyInA.length > 0);
+    return { rtol, pass, layers, onlyInA, onlyInB, requireAll, ...(top1 ? { top1 } : {}) };
   }
   if (last === undefined) return finish(undefined);
   const ta = top1Of(a.tensors.get(last.name)!);
-  const tb = top1Of(b.tensors.get(last.name)!);
+  const tb = top1Of(b.tensors.get(last.name)!, last.shape);
   return finish({ layer: last.name, a: ta, b: tb, same: ta.length === tb.length && ta.every((t, i) => t.index === tb[i]!.index) });
 }
 
@@ -246,10 +257,13 @@ export function formatComparison(r: TraceComparison, pathA: string, a: Trace, pa
     const show = (t: { index: number; label?: string }[]): string => t.map((x) => `${x.index}${x.label ? ` ${x.label}` : ''}`).join(', ');
     lines.push(`top-1 of ${r.top1.layer}: A ${show(r.top1.a)}; B ${show(r.top1.b)}${r.top1.same ? ' (the same)' : ' (DIFFERENT)'}`);
   }
-  if (r.onlyInA.length) lines.push(`only in A: ${r.onlyInA.join(', ')}`);
+  if (r.onlyInA.length) lines.push(`only in A: ${r.onlyInA.join(', ')}${r.requireAll ? ' (MISSING from B: --require-all)' : ''}`);
   if (r.onlyInB.length) lines.push(`only in B: ${r.onlyInB.join(', ')}`);
   const bad = r.layers.filter((l) => l.status !== 'ok');
+  // Every later layer differs when the inputs do: that is the finding, not the layers.
+  if (bad[0]?.name === 'input') lines.push('the inputs differ, so every later layer differs too: give both engines the same input (squeezenet trace --input-from)');
   if (r.layers.length === 0) lines.push('no tensor name in common: nothing compared');
+  else if (bad.length === 0 && !r.pass) lines.push(`${r.layers.length} layers compared: all within rtol ${num(r.rtol)}, but ${r.onlyInA.length} of A's missing from B`);
   else if (bad.length === 0) lines.push(`${r.layers.length} layers compared: all within rtol ${num(r.rtol)}`);
   else lines.push(`${r.layers.length} layers compared: ${bad.length} not within rtol ${num(r.rtol)}, the first ${bad[0]!.name}`);
   return lines.join('\n');
@@ -261,7 +275,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   let args;
   let rtol = DEFAULT_RTOL;
   try {
-    args = parseArgs(argv, ['rtol'], ['json', 'help']);
+    args = parseArgs(argv, ['rtol'], ['json', 'help', 'require-all']);
     if (args.flags.has('help')) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -290,7 +304,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     process.stderr.write(`squeezenet compare: ${e.message}\n`);
     return 2;
   }
-  const r = compareTraces(a, b, rtol);
+  const r = compareTraces(a, b, rtol, args.flags.has('require-all'));
   if (args.flags.has('json')) {
     const layers = r.layers.map((l) => ({ ...l, maxAbs: jsonNumber(l.maxAbs), maxRel: jsonNumber(l.maxRel), cosine: jsonNumber(l.cosine) }));
     process.stdout.write(`${JSON.stringify({ a: pathA, b: pathB, metadataA: a.metadata, metadataB: b.metadata, ...r, layers })}\n`);

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { SqueezeNet, decodeWeights, preprocess, topK } from 'squeezenet-wasm';
 
-// weights: name -> Float32Array (or { data, shape }); here the default model's, from its file.
+// load's weights: name -> Float32Array or { data, shape } (decodeWeights gives a Map of those); here the default model's.
 const file = new URL(import.meta.resolve('squeezenet-wasm/squeezenet1_0-deep-compression.sqz'));
 const { weights } = decodeWeights(await readFile(file));
 const model = await SqueezeNet.load({ arch: 'v1.0-caffe', weights, recipe: 'caffe' });
