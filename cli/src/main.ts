@@ -38,7 +38,7 @@ Usage:
   squeezenet trace [--weights FILE] IMAGE --out FILE
                             golden vectors: the input and every layer's output,
                             NCHW float32 with metadata, as safetensors or .npz
-  squeezenet compare [--rtol R] [--json] A B
+  squeezenet compare [--rtol R] [--require-all] [--json] A B
                             two traces layer by layer: max abs and relative
                             difference, first differing index, cosine, top-1
   squeezenet help [COMMAND]  this text, or a command's options
