@@ -366,7 +366,7 @@ ${bounds.trim().split('\n').map((l) => `  ${l}`).join('\n')}
   biases (float32 values with full mantissas, coded exactly) that is ${int(boundsTotal)} bytes before
   any header. Under 500,000 bytes would need the weights in about ${int(500_000 - lossless3Parts.codebooks - lossless3Parts.biases)} bytes,
   ${((100 * (boundsMixed - (500_000 - lossless3Parts.codebooks - lossless3Parts.biases))) / boundsMixed).toFixed(1)} % below the best mix found.
-  The only context that seemed to save much, each filter's own 255-symbol statistics (320,230
+  The only context that seemed to save much, each filter's own 255-symbol statistics (${int(boundsFigure('codes given the filter (255 symbols per filter)'))}
   bytes static), is the cost of ~100 weights per table counted without the tables: adaptively,
   each filter's running scale saves nothing.
   Decoding speed rules the mix out in any case: it costs several models and a mixer per

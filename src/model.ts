@@ -14,7 +14,7 @@ import {
   type ConvScratch,
   type PackedConv,
 } from './conv.js';
-import { DisposedError, InputError, SqueezeNetError, WeightError } from './errors.js';
+import { DisposedError, InputError, SqueezeNetError } from './errors.js';
 import { plan, type Plan, type Row } from './plan.js';
 import type { Recipe } from './preprocess.js';
 import { runShare, shareOf, type Capture, type Share, type Stage } from './schedule.js';
@@ -241,16 +241,9 @@ export class SqueezeNet {
       ? (options.inputSize as [number, number])
       : [(options.inputSize as number | undefined) ?? arch.input, (options.inputSize as number | undefined) ?? arch.input];
     const p = plan(arch, height, width);
-    let weights;
-    try {
-      weights = checkWeights(p, options.weights);
-    } catch (e) {
-      // Weights of another network loaded without `arch`: say which one was assumed, and how to choose.
-      if (options.arch !== undefined || !(e instanceof WeightError)) throw e;
-      const m = e.message.slice(e.tensor.length + 2);
-      if (!/needs \[|^missing|^not a tensor of/.test(m)) throw e;
-      throw new WeightError(`${m} (no arch was given, so v1.1, the default: pass arch, e.g. 'v1.0-caffe', or load(bytes), which infers it from the file)`, e.tensor);
-    }
+    // Weights of another network loaded without `arch`: the errors say which one was assumed, and how to choose.
+    const assumed = options.arch === undefined ? ` (no arch was given, so ${arch.name}, the default: pass arch, e.g. 'v1.0-caffe', or load(bytes), which infers it from the file)` : '';
+    const weights = checkWeights(p, options.weights, assumed);
     const debug = options.debug === true;
     const simd = debug || options.wasm !== undefined ? 'plain' : chooseSimd(options.simd);
     // A given module is the threads build if it imports its memory; else the bundled builds decide.

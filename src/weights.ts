@@ -18,9 +18,11 @@ export const weightMap = (w: WeightMap): Map<string, Tensor> => new Map(entries(
 
 /**
  * Checks every tensor the plan needs is present and of the right shape, and that nothing else
- * was given. Returns the values by name. (Finiteness is checked in WASM while packing.)
+ * was given. Returns the values by name. (Finiteness is checked in WASM while packing.) `misfit`
+ * is added to the errors that say the weights fit another network (a tensor missing, unknown or
+ * of another size): the caller's word on which network it assumed.
  */
-export function checkWeights(p: Plan, weights: WeightMap): Map<string, Float32Array> {
+export function checkWeights(p: Plan, weights: WeightMap, misfit = ''): Map<string, Float32Array> {
   if (weights === null || typeof weights !== 'object') {
     throw new WeightError('weights must be a Map or an object of Float32Arrays', '(weights)');
   }
@@ -31,7 +33,7 @@ export function checkWeights(p: Plan, weights: WeightMap): Map<string, Float32Ar
     if (shape === undefined) {
       const close = [...expected.keys()].filter((n) => n.split('.').slice(-2).join('.') === name.split('.').slice(-2).join('.'));
       throw new WeightError(
-        `not a tensor of ${p.arch.name}${close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : ''}`,
+        `not a tensor of ${p.arch.name}${close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : ''}${misfit}`,
         name,
       );
     }
@@ -40,17 +42,17 @@ export function checkWeights(p: Plan, weights: WeightMap): Map<string, Float32Ar
     if (!(t instanceof Float32Array)) {
       const given = t.shape;
       if (!Array.isArray(given) || given.length !== shape.length || given.some((d, i) => d !== shape[i])) {
-        throw new WeightError(`shape is [${String(given)}], ${p.arch.name} needs [${shape.join(', ')}]`, name);
+        throw new WeightError(`shape is [${String(given)}], ${p.arch.name} needs [${shape.join(', ')}]${misfit}`, name);
       }
     }
     const size = shape.reduce((a, b) => a * b, 1);
     if (data.length !== size) {
-      throw new WeightError(`has ${data.length} values, ${p.arch.name} needs [${shape.join(', ')}] = ${size}`, name);
+      throw new WeightError(`has ${data.length} values, ${p.arch.name} needs [${shape.join(', ')}] = ${size}${misfit}`, name);
     }
     out.set(name, data);
   }
   for (const [name, shape] of expected) {
-    if (!out.has(name)) throw new WeightError(`missing (expected shape [${shape.join(', ')}])`, name);
+    if (!out.has(name)) throw new WeightError(`missing (expected shape [${shape.join(', ')}])${misfit}`, name);
   }
   return out;
 }

@@ -308,8 +308,28 @@ function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
   return out;
 }
 
-/** The GPTQ factor of one filter: for its kept weights (in `order`), U upper with U^T U = H^-1. */
-function gptqFactor(gram: Float64Array, dim: number, idx: Int32Array, damp: number): Float64Array | undefined {
+/** Solves L L^T x = b from the lower factor L (n x n, row-major). */
+function choleskySolve(l: Float64Array, n: number, b: Float64Array): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let t = 0; t < i; t++) s -= l[i * n + t]! * y[t]!;
+    y[i] = s / l[i * n + i]!;
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let t = i + 1; t < n; t++) s -= l[t * n + i]! * x[t]!;
+    x[i] = s / l[i * n + i]!;
+  }
+  return x;
+}
+
+/**
+ * The Gram matrix restricted to a filter's kept weights (`idx`), with `damp` times its mean
+ * diagonal added to the diagonal (GPTQ's dampening); also that added amount.
+ */
+function dampedGram(gram: Float64Array, dim: number, idx: Int32Array, damp: number): { h: Float64Array; lambda: number } {
   const m = idx.length;
   const h = new Float64Array(m * m);
   let diag = 0;
@@ -320,6 +340,13 @@ function gptqFactor(gram: Float64Array, dim: number, idx: Int32Array, damp: numb
     for (let b = 0; b < m; b++) h[a * m + b] = gram[ra + idx[b]!]!;
     h[a * m + a]! += lambda;
   }
+  return { h, lambda };
+}
+
+/** The GPTQ factor of one filter: for its kept weights (in `order`), U upper with U^T U = H^-1. */
+function gptqFactor(gram: Float64Array, dim: number, idx: Int32Array, damp: number): Float64Array | undefined {
+  const m = idx.length;
+  const { h } = dampedGram(gram, dim, idx, damp);
   if (!cholesky(h, m)) return undefined;
   const hinv = inverseFromCholesky(h, m);
   if (!cholesky(hinv, m)) return undefined;
@@ -333,32 +360,16 @@ function gptqFactor(gram: Float64Array, dim: number, idx: Int32Array, damp: numb
  */
 function filterTarget(gram: Float64Array, cross: Float64Array, dim: number, idx: Int32Array, w: Float64Array, damp: number): Float64Array | undefined {
   const m = idx.length;
-  const h = new Float64Array(m * m);
-  let diag = 0;
-  for (let a = 0; a < m; a++) diag += gram[idx[a]! * dim + idx[a]!]!;
-  const lambda = damp * (diag / Math.max(1, m)) + 1e-12;
+  const { h, lambda } = dampedGram(gram, dim, idx, damp);
   const rhs = new Float64Array(m);
   for (let a = 0; a < m; a++) {
-    const ra = idx[a]! * dim;
-    for (let b = 0; b < m; b++) h[a * m + b] = gram[ra + idx[b]!]!;
-    h[a * m + a]! += lambda;
     let s = lambda * w[a]!;
     for (let b = 0; b < m; b++) s += cross[idx[b]! * dim + idx[a]!]! * w[b]!;
     rhs[a] = s;
   }
   if (!cholesky(h, m)) return undefined;
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = rhs[i]!;
-    for (let t = 0; t < i; t++) s -= h[i * m + t]! * y[t]!;
-    y[i] = s / h[i * m + i]!;
-  }
-  for (let i = m - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let t = i + 1; t < m; t++) s -= h[t * m + i]! * y[t]!;
-    y[i] = s / h[i * m + i]!;
-  }
-  return y.every(Number.isFinite) ? y : undefined;
+  const t = choleskySolve(h, m, rhs);
+  return t.every(Number.isFinite) ? t : undefined;
 }
 
 /**
@@ -465,19 +476,7 @@ export function refineLayer(input: RefineInput, stats: LayerStatistics, rounds =
       rhs[c]! += ridge * centroids[c]!;
     }
     if (cholesky(A, k)) {
-      // Solve L L^T x = rhs.
-      const y = new Float64Array(k);
-      for (let i = 0; i < k; i++) {
-        let s = rhs[i]!;
-        for (let t = 0; t < i; t++) s -= A[i * k + t]! * y[t]!;
-        y[i] = s / A[i * k + i]!;
-      }
-      const x = new Float64Array(k);
-      for (let i = k - 1; i >= 0; i--) {
-        let s = y[i]!;
-        for (let t = i + 1; t < k; t++) s -= A[t * k + i]! * x[t]!;
-        x[i] = s / A[i * k + i]!;
-      }
+      const x = choleskySolve(A, k, rhs);
       const solved = Float32Array.from(x, (v, c) => (Number.isFinite(v) ? (input.float16 ? roundFloat16(v) : v) : centroids[c]!));
       const before = outputError(codes, centroids);
       const after = outputError(codes, solved);

@@ -434,14 +434,16 @@ export function compress(weights: WeightMap, options: CompressOptions = {}): Com
  */
 export function compressLayer(weights: WeightMap, layer: string, options: CompressOptions): { weight: Float32Array; bias: Float32Array } {
   if (options.maxBytes !== undefined) throw new InputError('compressLayer takes a lambda, not maxBytes');
-  const { pruned, settings, lambda } = prepare(weights, options);
-  const l = pruned.find((x) => x.op.name === layer || x.op.param === layer);
+  const { pruned, settings, lambda } = prepare(weights, options, layer);
+  const l = pruned[0];
   if (l === undefined) throw new InputError(`no layer named ${JSON.stringify(layer)}`);
   const { layer: stored, report } = quantize(l, settings, lambda);
   return { weight: Float32Array.from(report.codes, (c) => report.codebook[c]!), bias: Float32Array.from(stored.bias) };
 }
 
-function prepare(weights: WeightMap, options: CompressOptions) {
+// Checks the weights and options, and prunes every layer, or only `layer` (our name or its
+// torchvision path; none when no layer has that name).
+function prepare(weights: WeightMap, options: CompressOptions, layer?: string) {
   const arch = typeof options.arch === 'object' ? options.arch : ARCHS[options.arch ?? 'v1.0-caffe'];
   if (arch === undefined) throw new InputError(`unknown arch ${JSON.stringify(options.arch)}: use one of ${Object.keys(ARCHS).join(', ')}`);
   const p = plan(arch);
@@ -472,7 +474,8 @@ function prepare(weights: WeightMap, options: CompressOptions) {
   };
   if (settings.version !== 1 && settings.version !== 3) throw new InputError(`version must be 1 or 3, got ${String(options.version)}`);
 
-  const pruned = p.convs.map((op) => {
+  const ops = layer === undefined ? p.convs : p.convs.filter((op) => op.name === layer || op.param === layer);
+  const pruned = ops.map((op) => {
     const bits = bitsOf(op);
     const keep = densityOf(op);
     const fixedGap = gapOf(op);
