@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError, type ImagePixels } from 'squeezenet-wasm';
 import { checkSize, DECODED_FORMATS, ImageDecodeError, MAX_MEGAPIXELS, readImageHeader, type ImageFormat } from './image-header.js';
+import { fileProblem } from './paths.js';
 
 export { ImageDecodeError, MAX_MEGAPIXELS } from './image-header.js';
 
@@ -75,8 +76,7 @@ export function checkImageFile(path: string, maxBytes = MAX_IMAGE_FILE_BYTES): v
   try {
     st = statSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ImageDecodeError(err.code === 'ENOENT' ? 'no such file' : err.code === 'ENOTDIR' ? 'no such file (a parent is not a directory)' : oneLine(err), undefined, path);
+    throw new ImageDecodeError(fileProblem(e), undefined, path);
   }
   if (st.isDirectory()) throw new ImageDecodeError('is a directory', undefined, path);
   if (!st.isFile()) {

@@ -18,6 +18,7 @@ import {
   SqueezeNet,
 } from 'squeezenet-wasm';
 import { UsageError } from './args.js';
+import { fileProblem } from './paths.js';
 
 export interface WeightsLocation {
   readonly path: string;
@@ -140,8 +141,7 @@ export async function loadModel(where: WeightsLocation, choice: ModelChoice = {}
     try {
       text = readFileSync(choice.labels, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CliError(`--labels ${choice.labels}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message}`);
+      throw new CliError(`--labels ${choice.labels}: ${fileProblem(e)}`);
     }
     try {
       labels = parseLabels(text);

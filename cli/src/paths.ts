@@ -1,4 +1,5 @@
-// Output folders for the files the command line writes (trace --out, design --svg).
+// Paths for the command line: why a file could not be read, and output folders for the files it
+// writes (trace --out, design --svg).
 
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -25,4 +26,17 @@ export function makeDirs(dir: string): void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(d).isDirectory()) throw e;
     }
   }
+}
+
+/**
+ * Why a file could not be opened or read, in the words the command line uses: `no such file`,
+ * `no such file (a parent is not a directory)`, `is a directory, not a file`, else the system's
+ * message on one line.
+ */
+export function fileProblem(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return 'no such file';
+  if (err?.code === 'ENOTDIR') return 'no such file (a parent is not a directory)';
+  if (err?.code === 'EISDIR') return 'is a directory, not a file';
+  return String(err?.message ?? e).replace(/\s+/g, ' ').trim();
 }

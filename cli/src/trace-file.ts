@@ -15,6 +15,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { FormatError, halfToFloat, readSafetensors } from 'squeezenet-wasm';
+import { fileProblem } from './paths.js';
 
 /** One named tensor of a trace: NCHW (or any shape), values as read. */
 export interface TraceTensor {
@@ -491,8 +492,7 @@ export function readTraceFile(path: string): Trace {
     if (st.size > MAX_TRACE_FILE_BYTES) throw new TraceFileError(`is ${st.size} bytes, more than the ${MAX_TRACE_FILE_BYTES} read`);
     bytes = readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = e instanceof TraceFileError ? e.message : err.code === 'ENOENT' ? 'no such file' : err.message;
+    const why = e instanceof TraceFileError ? e.message : fileProblem(e);
     throw new TraceFileError(`${path}: ${why}`);
   }
   try {
